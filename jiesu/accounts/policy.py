@@ -1,0 +1,195 @@
+"""Who may do what to which order (DESIGN §1). One policy answers both "may this user" and
+"which objects", in the manner of Wagtail's permission policies.
+
+A role is held *in a unit*. Centre roles (call-taker, dispatcher, supervisor, analyst) held in
+the city hotline centre reach every order; held in a district centre, they reach the orders of
+that district. Unit roles (handler, unit lead) reach only the orders assigned to their unit.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.db.models import Q, QuerySet
+
+from jiesu.accounts.models import Membership, Role
+from jiesu.org.models import UnitKind
+
+if TYPE_CHECKING:
+    from jiesu.orders.models import Assignment, WorkOrder
+
+
+class Action(enum.StrEnum):
+    CREATE = "create"
+    ANSWER = "answer"
+    DISPATCH = "dispatch"
+    REQUEUE = "requeue"
+    REFER = "refer"
+    DECLINE = "decline"
+    MERGE = "merge"
+    CLOSE = "close"
+    ACCEPT = "accept"
+    RETURN = "return"
+    EXTEND = "extend"
+    DECIDE_EXTENSION = "decide_extension"
+    CONTACT = "contact"
+    REPLY = "reply"
+    CALLBACK = "callback"
+    REOPEN = "reopen"
+    URGE = "urge"
+    NOTE = "note"
+
+
+R = Role
+# Actions taken by the centre on the order as a whole.
+CENTRE_ACTIONS: dict[Action, frozenset[str]] = {
+    Action.CREATE: frozenset({R.CALL_TAKER, R.DISPATCHER, R.OUTREACH, R.SUPERVISOR}),
+    Action.ANSWER: frozenset({R.CALL_TAKER, R.DISPATCHER}),
+    Action.DISPATCH: frozenset({R.DISPATCHER}),
+    Action.REQUEUE: frozenset({R.DISPATCHER}),
+    Action.REFER: frozenset({R.CALL_TAKER, R.DISPATCHER}),
+    Action.DECLINE: frozenset({R.DISPATCHER}),
+    Action.MERGE: frozenset({R.DISPATCHER}),
+    Action.CLOSE: frozenset({R.CALL_TAKER, R.DISPATCHER, R.SUPERVISOR}),
+    Action.DECIDE_EXTENSION: frozenset({R.DISPATCHER, R.SUPERVISOR}),
+    Action.CALLBACK: frozenset({R.SUPERVISOR, R.CALL_TAKER}),
+    Action.REOPEN: frozenset({R.SUPERVISOR}),
+    Action.URGE: frozenset({R.SUPERVISOR}),
+    Action.NOTE: frozenset({R.CALL_TAKER, R.DISPATCHER, R.SUPERVISOR}),
+}
+# Actions a unit takes on its own assignment.
+UNIT_ACTIONS: dict[Action, frozenset[str]] = {
+    Action.ACCEPT: frozenset({R.HANDLER, R.UNIT_LEAD}),
+    Action.RETURN: frozenset({R.HANDLER, R.UNIT_LEAD}),
+    Action.EXTEND: frozenset({R.HANDLER, R.UNIT_LEAD}),
+    Action.CONTACT: frozenset({R.HANDLER, R.UNIT_LEAD}),
+    Action.REPLY: frozenset({R.HANDLER, R.UNIT_LEAD}),
+    Action.NOTE: frozenset({R.HANDLER, R.UNIT_LEAD}),
+}
+CENTRE_ROLES = frozenset({R.CALL_TAKER, R.DISPATCHER, R.SUPERVISOR, R.ANALYST})
+UNIT_ROLES = frozenset({R.HANDLER, R.UNIT_LEAD})
+# Roles that need the requester's identity to do their job (DESIGN §9: masked for the rest).
+IDENTITY_ROLES = frozenset({R.CALL_TAKER, R.DISPATCHER, R.SUPERVISOR})
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    unit_id: int
+    unit_path: str
+    unit_kind: str
+    area_path: str  # "" for a city-wide centre
+
+
+@dataclass
+class Actor:
+    """A user with their grants loaded once per request."""
+
+    user_id: int | None
+    is_admin: bool
+    grants: list[Grant] = field(default_factory=list)
+    username: str = ""
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(user_id=None, is_admin=True, username="system")
+
+    @classmethod
+    def of(cls, user) -> Actor:
+        if user is None or not user.is_authenticated:
+            return cls(user_id=None, is_admin=False, username="anonymous")
+        grants = [
+            Grant(
+                role=m.role,
+                unit_id=m.unit_id,
+                unit_path=m.unit.path,
+                unit_kind=m.unit.kind,
+                area_path=(
+                    ""
+                    if m.unit.kind == UnitKind.HOTLINE_CENTRE or m.unit.area is None
+                    else m.unit.area.path
+                ),
+            )
+            for m in Membership.objects.filter(user=user).select_related("unit__area")
+        ]
+        is_admin = user.is_superuser or any(g.role == R.ADMIN for g in grants)
+        return cls(user_id=user.pk, is_admin=is_admin, grants=grants, username=user.get_username())
+
+    @property
+    def roles(self) -> set[str]:
+        return {g.role for g in self.grants} | ({R.ADMIN} if self.is_admin else set())
+
+    def has_role(self, *roles: str) -> bool:
+        return self.is_admin or any(g.role in roles for g in self.grants)
+
+    def unit_ids(self, roles: frozenset[str] = UNIT_ROLES) -> set[int]:
+        return {g.unit_id for g in self.grants if g.role in roles}
+
+    def _centre_grants(self, roles: frozenset[str]) -> list[Grant]:
+        return [g for g in self.grants if g.role in roles and g.unit_kind in (UnitKind.HOTLINE_CENTRE, UnitKind.DISTRICT_CENTRE)]
+
+
+def _covers(grant: Grant, order: WorkOrder) -> bool:
+    if not grant.area_path:
+        return True
+    area = order.area
+    return area is not None and (area.path == grant.area_path or area.path.startswith(grant.area_path + "/"))
+
+
+def can(actor: Actor, action: Action, order: WorkOrder | None = None, assignment: Assignment | None = None) -> bool:
+    """May ``actor`` take ``action`` on ``order`` (or on one of its assignments)?"""
+    if actor.is_admin:
+        return True
+    if action in UNIT_ACTIONS and assignment is not None:
+        if any(g.role in UNIT_ACTIONS[action] and g.unit_id == assignment.unit_id for g in actor.grants):
+            return True
+    roles = CENTRE_ACTIONS.get(action)
+    if not roles:
+        return False
+    grants = actor._centre_grants(roles)
+    if action == Action.CREATE and any(g.role == R.OUTREACH for g in actor.grants):
+        return True
+    if order is None:
+        return bool(grants)
+    return any(_covers(g, order) for g in grants)
+
+
+def visible_orders(actor: Actor, qs: QuerySet) -> QuerySet:
+    """The orders ``actor`` may see at all."""
+    if actor.is_admin:
+        return qs
+    cond = Q(pk__in=[])
+    for g in actor._centre_grants(CENTRE_ROLES):
+        if not g.area_path:
+            return qs
+        cond |= Q(area__path=g.area_path) | Q(area__path__startswith=g.area_path + "/")
+    unit_ids = actor.unit_ids()
+    if unit_ids:
+        cond |= Q(assignments__unit_id__in=unit_ids)
+    if actor.user_id is not None and actor.has_role(R.OUTREACH):
+        cond |= Q(created_by_id=actor.user_id)
+    if unit_ids:
+        # The join above can repeat an order with several assignments to one unit.
+        return qs.filter(pk__in=qs.filter(cond).values("pk"))
+    return qs.filter(cond)
+
+
+def can_see(actor: Actor, order: WorkOrder) -> bool:
+    from jiesu.orders.models import WorkOrder
+
+    return visible_orders(actor, WorkOrder.objects.filter(pk=order.pk)).exists()
+
+
+def can_see_requester(actor: Actor, order: WorkOrder) -> bool:
+    """Unmasked requester identity: the centre staff who talk to them, and the handling unit
+    unless the report is confidential (Art. 8: never shown to the unit it may be about)."""
+    if actor.is_admin:
+        return True
+    if any(g.role in IDENTITY_ROLES and _covers(g, order) for g in actor._centre_grants(IDENTITY_ROLES)):
+        return True
+    if order.is_confidential or any(r.wants_confidential for r in order.requesters.all()):
+        return False
+    unit_ids = actor.unit_ids()
+    return any(a.unit_id in unit_ids for a in order.assignments.all())

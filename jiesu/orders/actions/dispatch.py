@@ -1,0 +1,123 @@
+"""派单: handing an order to a lead unit and co-handling units, and taking it back (Art. 12–14)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from jiesu import clock
+from jiesu.accounts.policy import Action, Actor
+from jiesu.catalogue.models import Category
+from jiesu.deadlines import services as deadlines
+from jiesu.deadlines.calendar import WorkCalendar
+from jiesu.org.models import Area, Unit
+from jiesu.orders.actions.base import MAX_REASON, clean_text, guard_move, lock_order, require
+from jiesu.orders.errors import InvalidInput
+from jiesu.orders.events import EventCode, record
+from jiesu.orders.models import Assignment, AssignmentRole, AssignmentState, WorkOrder
+from jiesu.orders.states import State
+
+
+def _unit(code: str) -> Unit:
+    unit = Unit.objects.filter(code=code, is_active=True).first()
+    if unit is None:
+        raise InvalidInput(_("Unknown unit “%(code)s”."), field="unit", code=str(code)[:40])
+    if unit.is_centre:
+        raise InvalidInput(_("“%(name)s” is a centre, not a handling unit."), field="unit", name=unit.name)
+    return unit
+
+
+def new_assignment(
+    *, order: WorkOrder, unit: Unit, role: str, actor_id: int | None, at: dt.datetime,
+    calendar: WorkCalendar | None = None,
+) -> Assignment:
+    terms = deadlines.terms_for(request_type=order.request_type, urgency=order.urgency, category=order.category)
+    due = deadlines.compute_due(at, terms.handling, calendar)
+    return Assignment.objects.create(
+        order=order,
+        unit=unit,
+        role=role,
+        dispatched_at=at,
+        dispatched_by_id=actor_id,
+        return_due_at=at + dt.timedelta(hours=terms.return_window_hours),
+        contact_due_at=min(at + dt.timedelta(hours=terms.contact_hours), due),
+        due_at=due,
+        original_due_at=due,
+    )
+
+
+def dispatch_order(
+    *,
+    actor: Actor,
+    number: str,
+    lead_unit: str,
+    co_units: list[str] | None = None,
+    category_code: str | None = None,
+    area_code: str | None = None,
+    note: str = "",
+) -> WorkOrder:
+    """Dispatch a received order, or re-dispatch a returned one after ruling on the return."""
+    note = clean_text(note, field="note", label=_("the note"), required=False, max_length=MAX_REASON)
+    lead = _unit(lead_unit)
+    co = [_unit(code) for code in dict.fromkeys(co_units or []) if code != lead_unit]
+    if len(co) > 20:
+        raise InvalidInput(_("Too many co-handling units."), field="co_units")
+    with transaction.atomic():
+        order = lock_order(number)
+        require(actor, Action.DISPATCH, order)
+        guard_move(order, State.DISPATCHED, _("dispatched"))
+        if category_code:
+            category = Category.objects.filter(code=category_code, is_active=True).first()
+            if category is None:
+                raise InvalidInput(_("Unknown category “%(code)s”."), field="category", code=category_code[:40])
+            order.category = category
+        if area_code:
+            area = Area.objects.filter(code=area_code).first()
+            if area is None:
+                raise InvalidInput(_("Unknown area “%(code)s”."), field="area", code=area_code[:40])
+            order.area = area
+        now = clock.now()
+        source = order.state
+        previous = list(
+            order.assignments.exclude(state__in=[AssignmentState.CANCELLED, AssignmentState.RETURNED])
+        )
+        for old in previous:
+            old.state = AssignmentState.CANCELLED
+            old.save(update_fields=["state"])
+        calendar = deadlines.load_calendar()
+        lead_assignment = new_assignment(
+            order=order, unit=lead, role=AssignmentRole.LEAD, actor_id=actor.user_id, at=now, calendar=calendar
+        )
+        for unit in co:
+            new_assignment(order=order, unit=unit, role=AssignmentRole.CO, actor_id=actor.user_id, at=now,
+                           calendar=calendar)
+        order.state, order.due_at = State.DISPATCHED, lead_assignment.due_at
+        order.save(update_fields=["state", "due_at", "category", "area", "updated_at"])
+        record(
+            order=order, code=EventCode.DISPATCHED, actor_id=actor.user_id, at=now, from_state=source,
+            to_state=State.DISPATCHED, reason=note, assignment=lead_assignment,
+            data={
+                "lead": lead.code, "co": [u.code for u in co], "due_at": lead_assignment.due_at.isoformat(),
+                "category": order.category.code if order.category else None,
+                "area": order.area.code if order.area else None,
+                "redispatch": source == State.RETURNED,
+            },
+        )
+    return order
+
+
+def requeue_order(*, actor: Actor, number: str, reason: str) -> WorkOrder:
+    """Uphold a return and send the order back to triage (returned → received)."""
+    reason = clean_text(reason, field="reason", label=_("the reason"), max_length=MAX_REASON)
+    with transaction.atomic():
+        order = lock_order(number)
+        require(actor, Action.REQUEUE, order)
+        guard_move(order, State.RECEIVED, _("sent back to triage"))
+        order.assignments.filter(state=AssignmentState.DISPATCHED).update(state=AssignmentState.CANCELLED)
+        order.state, order.due_at = State.RECEIVED, None
+        order.save(update_fields=["state", "due_at", "updated_at"])
+        record(order=order, code=EventCode.REQUEUED, actor_id=actor.user_id, at=clock.now(),
+               from_state=State.RETURNED, to_state=State.RECEIVED, reason=reason)
+    return order

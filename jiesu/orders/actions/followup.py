@@ -1,0 +1,161 @@
+"""回访 and supervision: callbacks, reopening, urging, notes (Art. 19–23)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from jiesu import clock
+from jiesu.accounts.policy import Action, Actor
+from jiesu.orders.actions.base import MAX_REASON, clean_text, guard_move, lock_order, require
+from jiesu.orders.errors import IllegalTransition, InvalidInput
+from jiesu.orders.events import EventCode, record
+from jiesu.orders.models import (
+    AssignmentRole,
+    AssignmentState,
+    Callback,
+    CallbackVia,
+    Satisfaction,
+    WorkOrder,
+)
+from jiesu.orders.states import IN_HANDLING, State
+
+
+def open_callback(*, actor: Actor, number: str) -> WorkOrder:
+    """replied → callback_due: the reply is in, the centre now asks the requester."""
+    with transaction.atomic():
+        order = lock_order(number)
+        if order.state == State.CALLBACK_DUE:
+            return order  # a retried task: already done
+        guard_move(order, State.CALLBACK_DUE, _("queued for callback"))
+        order.state = State.CALLBACK_DUE
+        order.save(update_fields=["state", "updated_at"])
+        record(order=order, code=EventCode.CALLBACK_OPENED, actor_id=actor.user_id, at=clock.now(),
+               from_state=State.REPLIED, to_state=State.CALLBACK_DUE)
+    return order
+
+
+def _max_attempts() -> int:
+    return int(settings.JIESU["CALLBACK_MAX_ATTEMPTS"])
+
+
+def record_callback(
+    *,
+    actor: Actor,
+    number: str,
+    reached: bool,
+    contacted: bool | None = None,
+    solved: bool | None = None,
+    satisfaction: str = "",
+    note: str = "",
+    via: str = CallbackVia.PHONE,
+) -> WorkOrder:
+    """One callback attempt. Reached: solved or satisfied closes the order; neither reopens it.
+    Not reached: after the configured number of tries the order closes as unreachable."""
+    note = clean_text(note, field="note", label=_("the note"), required=False, max_length=MAX_REASON)
+    if via not in CallbackVia.values:
+        raise InvalidInput(_("Unknown callback channel."), field="via")
+    if reached:
+        if solved is None or satisfaction not in Satisfaction.values:
+            raise InvalidInput(_("Record whether it was solved and how satisfied the requester is."),
+                               field="satisfaction")
+    else:
+        contacted = solved = None
+        satisfaction = ""
+    with transaction.atomic():
+        order = lock_order(number)
+        require(actor, Action.CALLBACK, order)
+        if order.state != State.CALLBACK_DUE:
+            raise IllegalTransition(_("Order %(number)s is not waiting for a callback."), number=order.number)
+        now = clock.now()
+        attempt = order.callback_attempts + 1
+        callback = Callback.objects.create(
+            order=order, attempt=attempt, via=via, reached=reached, contacted=contacted, solved=solved,
+            satisfaction=satisfaction, note=note, recorded_by_id=actor.user_id, created_at=now,
+        )
+        order.callback_attempts = attempt
+        data = {"callback": callback.pk, "attempt": attempt, "reached": reached, "contacted": contacted,
+                "solved": solved, "satisfaction": satisfaction, "via": via}
+        if reached:
+            order.solved, order.satisfaction = solved, satisfaction
+            satisfied = satisfaction in (Satisfaction.SATISFIED, Satisfaction.BASIC)
+            target = State.CLOSED if (solved or satisfied) else State.REOPENED
+        elif attempt >= _max_attempts():
+            target = State.CLOSED
+            data["unreachable"] = True
+        else:
+            target = State.CALLBACK_DUE
+        if target == State.CLOSED:
+            order.state, order.closed_at = State.CLOSED, now
+        elif target == State.REOPENED:
+            _send_back(order, actor, now)
+        order.save()
+        record(order=order, code=EventCode.CALLBACK, actor_id=actor.user_id, at=now, from_state=State.CALLBACK_DUE,
+               to_state=order.state, reason=note, data=data)
+    return order
+
+
+def _send_back(order: WorkOrder, actor: Actor, now) -> None:
+    """重办: the lead unit gets the order again with a fresh deadline, to accept anew."""
+    from jiesu.orders.actions.dispatch import new_assignment
+
+    lead = order.assignments.filter(role=AssignmentRole.LEAD).exclude(state=AssignmentState.CANCELLED).first()
+    if lead is None:
+        raise IllegalTransition(_("Order %(number)s has no lead unit to reopen it to."), number=order.number)
+    lead.state = AssignmentState.CANCELLED
+    lead.save(update_fields=["state"])
+    fresh = new_assignment(order=order, unit=lead.unit, role=AssignmentRole.LEAD, actor_id=actor.user_id, at=now)
+    order.state, order.due_at, order.closed_at = State.REOPENED, fresh.due_at, None
+    order.reopen_count += 1
+
+
+def reopen_order(*, actor: Actor, number: str, reason: str) -> WorkOrder:
+    """A supervisor sends an unsatisfied order back (from callback, or from closed: recorded)."""
+    reason = clean_text(reason, field="reason", label=_("the reason"), max_length=MAX_REASON)
+    with transaction.atomic():
+        order = lock_order(number)
+        require(actor, Action.REOPEN, order)
+        guard_move(order, State.REOPENED, _("reopened"))
+        source = order.state
+        now = clock.now()
+        _send_back(order, actor, now)
+        order.save()
+        record(order=order, code=EventCode.REOPENED, actor_id=actor.user_id, at=now, from_state=source,
+               to_state=State.REOPENED, reason=reason, data={"reopen_count": order.reopen_count})
+    return order
+
+
+def urge_order(*, actor: Actor, number: str, reason: str) -> WorkOrder:
+    """督办: an event, not a state (DESIGN §3); it shows in the timeline and the scorecards."""
+    reason = clean_text(reason, field="reason", label=_("the reason"), max_length=MAX_REASON)
+    with transaction.atomic():
+        order = lock_order(number)
+        require(actor, Action.URGE, order)
+        if order.state not in IN_HANDLING and order.state != State.RETURNED:
+            raise IllegalTransition(_("Only an order in handling can be urged."))
+        now = clock.now()
+        record(order=order, code=EventCode.URGED, actor_id=actor.user_id, at=now, reason=reason,
+               data={"overdue": bool(order.due_at and now > order.due_at)})
+    return order
+
+
+def add_note(*, actor: Actor, number: str, text: str) -> WorkOrder:
+    text = clean_text(text, field="text", label=_("the note"), max_length=MAX_REASON)
+    with transaction.atomic():
+        order = lock_order(number)
+        assignment = order.assignments.filter(unit_id__in=actor.unit_ids()).first()
+        require(actor, Action.NOTE, order, assignment)
+        record(order=order, code=EventCode.NOTE, actor_id=actor.user_id, at=clock.now(), reason=text)
+    return order
+
+
+def rate_order(*, number: str, phone: str, solved: bool, satisfaction: str, comment: str = "") -> WorkOrder:
+    """The requester rates the reply on the portal: a web callback with the same consequences."""
+    from jiesu.orders.selectors import order_for_requester
+
+    order = order_for_requester(number=number, phone=phone)
+    return record_callback(
+        actor=Actor.system(), number=order.number, reached=True, contacted=None, solved=solved,
+        satisfaction=satisfaction, note=comment, via=CallbackVia.WEB,
+    )

@@ -1,0 +1,353 @@
+"""接诉: recording an order, and the ways it leaves the centre without a unit (Art. 10–11)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext_lazy as _
+
+from jiesu import clock
+from jiesu.accounts.policy import Action, Actor
+from jiesu.catalogue.models import Category, Channel, RequestType, Urgency
+from jiesu.deadlines.calendar import SHANGHAI
+from jiesu.org.models import Area
+from jiesu.orders.actions.base import (
+    MAX_REASON,
+    clean_text,
+    guard_move,
+    lock_order,
+    require,
+    state_label,
+)
+from jiesu.orders.errors import IllegalTransition, InvalidInput
+from jiesu.orders.events import EventCode, record
+from jiesu.orders.models import (
+    AssignmentState,
+    DaySequence,
+    IdempotencyKey,
+    OutcomeChoice,
+    Requester,
+    WorkOrder,
+)
+from jiesu.orders.states import TERMINAL, State
+
+# Mobile (1[3-9] + 9 digits), or a landline with optional area code and extension.
+PHONE_RE = re.compile(r"^(?:\+?86[- ]?)?(?:1[3-9]\d{9}|(?:0\d{2,3}[- ]?)?[2-9]\d{6,7}(?:-\d{1,6})?|12345|110|119|120|122)$")
+ONLINE_CHANNELS = frozenset({Channel.WEB, Channel.APP, Channel.API})
+# Online intake is acknowledged (dispatched or answered) within 2 hours (DB11 draft, DESIGN §4).
+TRIAGE_HOURS = 2
+
+
+@dataclass(frozen=True)
+class RequesterInput:
+    phone: str
+    name: str = ""
+    wants_confidential: bool = False
+
+
+def normalise_phone(raw: str) -> str:
+    phone = re.sub(r"[\s()（）]", "", raw or "")
+    if not PHONE_RE.match(phone):
+        raise InvalidInput(_("“%(phone)s” is not a valid phone number."), field="phone", phone=raw[:30])
+    return phone.removeprefix("+86").removeprefix("86").lstrip("- ") if len(phone) > 11 else phone
+
+
+def _choice(value: str, choices, *, field: str, label) -> str:
+    if value not in choices.values:
+        raise InvalidInput(_("Unknown %(label)s: “%(value)s”."), field=field, label=label, value=str(value)[:40])
+    return value
+
+
+def _coordinate(value, *, field: str, low: int, high: int) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(_("Coordinates must be numbers."), field=field) from None
+    if not number.is_finite() or not (low <= number <= high):
+        raise InvalidInput(_("Coordinates are out of range."), field=field)
+    return number.quantize(Decimal("0.000001"))
+
+
+def next_number(at: dt.datetime) -> str:
+    """YYYYMMDD + a 6-digit sequence of the day (Asia/Shanghai)."""
+    day = at.astimezone(SHANGHAI).date()
+    DaySequence.objects.bulk_create([DaySequence(day=day, last=0)], ignore_conflicts=True)
+    DaySequence.objects.filter(day=day).update(last=F("last") + 1)
+    seq = DaySequence.objects.select_for_update().get(day=day).last
+    if seq > 999_999:
+        raise InvalidInput(_("The day's order numbers are exhausted."))
+    return f"{day:%Y%m%d}{seq:06d}"
+
+
+def _validated(
+    *,
+    request_type: str,
+    channel: str,
+    urgency: str,
+    content: str,
+    requesters: list[RequesterInput],
+    title: str,
+    address: str,
+    category_code: str | None,
+    area_code: str | None,
+    latitude,
+    longitude,
+) -> dict:
+    if not requesters:
+        raise InvalidInput(_("At least one requester with a phone number is needed."), field="phone")
+    if len(requesters) > 50:
+        raise InvalidInput(_("Too many requesters on one order."), field="requesters")
+    category = area = None
+    if category_code:
+        category = Category.objects.filter(code=category_code, is_active=True).first()
+        if category is None:
+            raise InvalidInput(_("Unknown category “%(code)s”."), field="category", code=category_code[:40])
+    if area_code:
+        area = Area.objects.filter(code=area_code).first()
+        if area is None:
+            raise InvalidInput(_("Unknown area “%(code)s”."), field="area", code=area_code[:40])
+    lat = _coordinate(latitude, field="latitude", low=-90, high=90)
+    lng = _coordinate(longitude, field="longitude", low=-180, high=180)
+    if (lat is None) != (lng is None):
+        raise InvalidInput(_("Give both latitude and longitude, or neither."), field="latitude")
+    return {
+        "request_type": _choice(request_type, RequestType, field="request_type", label=_("request type")),
+        "channel": _choice(channel, Channel, field="channel", label=_("channel")),
+        "urgency": _choice(urgency, Urgency, field="urgency", label=_("urgency")),
+        "content": clean_text(content, field="content", label=_("the content")),
+        "title": clean_text(title, field="title", label=_("the summary"), required=False, max_length=120),
+        "address": clean_text(address, field="address", label=_("the address"), required=False, max_length=255),
+        "category": category,
+        "area": area,
+        "latitude": lat,
+        "longitude": lng,
+        "requesters": [
+            (
+                normalise_phone(r.phone),
+                clean_text(r.name, field="name", label=_("the name"), required=False, max_length=64),
+                bool(r.wants_confidential),
+            )
+            for r in requesters
+        ],
+    }
+
+
+def create_order(
+    *,
+    actor: Actor,
+    request_type: str,
+    channel: str,
+    content: str,
+    requesters: list[RequesterInput],
+    urgency: str = Urgency.NORMAL,
+    title: str = "",
+    address: str = "",
+    category_code: str | None = None,
+    area_code: str | None = None,
+    latitude=None,
+    longitude=None,
+    confidential: bool = False,
+    draft: bool = False,
+    idempotency_key: str | None = None,
+    idempotency_owner: str | None = None,
+) -> WorkOrder:
+    """Record a work order (Art. 10). With an idempotency key, a retry returns the first order."""
+    # The public portal and Open311 act as the system actor; staff need the role.
+    require(actor, Action.CREATE)
+    fields = _validated(
+        request_type=request_type,
+        channel=channel,
+        urgency=urgency,
+        content=content,
+        requesters=requesters,
+        title=title,
+        address=address,
+        category_code=category_code,
+        area_code=area_code,
+        latitude=latitude,
+        longitude=longitude,
+    )
+    owner = idempotency_owner or (f"user:{actor.user_id}" if actor.user_id else "public")
+    key = (idempotency_key or "").strip()[:128]
+    if key:
+        existing = IdempotencyKey.objects.filter(owner=owner, key=key).select_related("order").first()
+        if existing:
+            return existing.order
+    try:
+        with transaction.atomic():
+            order = _insert(actor=actor, fields=fields, confidential=confidential, draft=draft)
+            if key:
+                IdempotencyKey.objects.create(owner=owner, key=key, order=order)
+    except IntegrityError:
+        # A concurrent retry with the same key won the race: hand back its order.
+        if key:
+            existing = IdempotencyKey.objects.filter(owner=owner, key=key).select_related("order").first()
+            if existing:
+                return existing.order
+        raise
+    return order
+
+
+def _insert(*, actor: Actor, fields: dict, confidential: bool, draft: bool) -> WorkOrder:
+    now = clock.now()
+    requesters = fields.pop("requesters")
+    state = State.DRAFT if draft else State.RECEIVED
+    order = WorkOrder.objects.create(
+        number=next_number(now),
+        state=state,
+        received_at=now,
+        triage_due_at=now + dt.timedelta(hours=TRIAGE_HOURS),
+        created_by_id=actor.user_id,
+        is_confidential=confidential or fields["request_type"] == RequestType.REPORT,
+        **fields,
+    )
+    Requester.objects.bulk_create(
+        [
+            Requester(order=order, phone=phone, name=name, wants_confidential=conf, is_primary=i == 0)
+            for i, (phone, name, conf) in enumerate(requesters)
+        ]
+    )
+    record(
+        order=order,
+        code=EventCode.CREATED,
+        actor_id=actor.user_id,
+        at=now,
+        to_state=state,
+        data={"channel": order.channel, "request_type": order.request_type, "requesters": len(requesters)},
+    )
+    return order
+
+
+def submit_order(*, actor: Actor, number: str) -> WorkOrder:
+    with transaction.atomic():
+        order = lock_order(number)
+        require(actor, Action.CREATE, order)
+        guard_move(order, State.RECEIVED, _("submitted"))
+        now = clock.now()
+        order.state, order.received_at = State.RECEIVED, now
+        order.triage_due_at = now + dt.timedelta(hours=TRIAGE_HOURS)
+        order.save(update_fields=["state", "received_at", "triage_due_at", "updated_at"])
+        record(order=order, code=EventCode.SUBMITTED, actor_id=actor.user_id, at=now, from_state=State.DRAFT,
+               to_state=State.RECEIVED)
+    return order
+
+
+def answer_order(*, actor: Actor, number: str, answer: str) -> WorkOrder:
+    """A consultation answered on the spot by the call-taker (about 59 % of Beijing's calls)."""
+    text = clean_text(answer, field="answer", label=_("the answer"))
+    with transaction.atomic():
+        order = lock_order(number)
+        require(actor, Action.ANSWER, order)
+        guard_move(order, State.ANSWERED, _("answered"))
+        now = clock.now()
+        order.state, order.answer = State.ANSWERED, text
+        order.save(update_fields=["state", "answer", "updated_at"])
+        record(order=order, code=EventCode.ANSWERED, actor_id=actor.user_id, at=now, from_state=State.RECEIVED,
+               to_state=State.ANSWERED, data={"answer": text})
+    return order
+
+
+def _outcome(outcome: str) -> str:
+    if outcome not in OutcomeChoice.values:
+        raise InvalidInput(_("Choose one of the outcomes of Art. 11."), field="outcome")
+    return outcome
+
+
+def refer_order(*, actor: Actor, number: str, outcome: str, referred_to: str, reason: str = "") -> WorkOrder:
+    """转其他渠道 (Art. 11): emergencies to 110/119/120/122, disputes to courts and the like."""
+    outcome = _outcome(outcome)
+    target = clean_text(referred_to, field="referred_to", label=_("where it was referred"), max_length=100)
+    reason = clean_text(reason, field="reason", label=_("the reason"), required=False, max_length=MAX_REASON)
+    return _leave_centre(actor=actor, number=number, target=State.REFERRED, action=Action.REFER,
+                         code=EventCode.REFERRED, outcome=outcome, referred_to=target, reason=reason)
+
+
+def decline_order(*, actor: Actor, number: str, outcome: str, reason: str) -> WorkOrder:
+    """不予受理 (Art. 11), always with a reason the requester is told."""
+    outcome = _outcome(outcome)
+    reason = clean_text(reason, field="reason", label=_("the reason"), max_length=MAX_REASON)
+    return _leave_centre(actor=actor, number=number, target=State.DECLINED, action=Action.DECLINE,
+                         code=EventCode.DECLINED, outcome=outcome, referred_to="", reason=reason)
+
+
+def _leave_centre(*, actor, number, target, action, code, outcome, referred_to, reason) -> WorkOrder:
+    with transaction.atomic():
+        order = lock_order(number)
+        require(actor, action, order)
+        guard_move(order, target, OutcomeChoice(outcome).label)
+        source = order.state
+        order.state, order.outcome, order.referred_to = target, outcome, referred_to
+        order.save(update_fields=["state", "outcome", "referred_to", "updated_at"])
+        record(order=order, code=code, actor_id=actor.user_id, at=clock.now(), from_state=source, to_state=target,
+               reason=reason, data={"outcome": outcome, "referred_to": referred_to})
+    return order
+
+
+def close_order(*, actor: Actor, number: str, reason: str = "") -> WorkOrder:
+    """Close an answered, referred or declined order. Handled orders close through a callback."""
+    reason = clean_text(reason, field="reason", label=_("the reason"), required=False, max_length=MAX_REASON)
+    with transaction.atomic():
+        order = lock_order(number)
+        require(actor, Action.CLOSE, order)
+        if order.state not in (State.ANSWERED, State.REFERRED, State.DECLINED):
+            raise IllegalTransition(
+                _("Order %(number)s is “%(state)s”; only answered, referred or declined orders close directly; "
+                  "handled orders close through the callback."),
+                number=order.number, state=state_label(order.state),
+            )
+        now = clock.now()
+        source = order.state
+        order.state, order.closed_at = State.CLOSED, now
+        order.save(update_fields=["state", "closed_at", "updated_at"])
+        record(order=order, code=EventCode.CLOSED, actor_id=actor.user_id, at=now, from_state=source,
+               to_state=State.CLOSED, reason=reason)
+    return order
+
+
+def merge_orders(*, actor: Actor, number: str, into: str, reason: str = "") -> WorkOrder:
+    """并单: the duplicate ends as ``merged``; every requester moves to the surviving order so
+    that they all keep getting updates."""
+    reason = clean_text(reason, field="reason", label=_("the reason"), required=False, max_length=MAX_REASON)
+    if number == into:
+        raise InvalidInput(_("An order cannot be merged into itself."), field="into")
+    with transaction.atomic():
+        # Lock in a fixed order so that two dispatchers merging crosswise cannot deadlock.
+        first, second = sorted([number, into])
+        locked = {first: lock_order(first), second: lock_order(second)}
+        duplicate, survivor = locked[number], locked[into]
+        require(actor, Action.MERGE, duplicate)
+        require(actor, Action.MERGE, survivor)
+        guard_move(duplicate, State.MERGED, _("merged"))
+        if survivor.state in TERMINAL or survivor.state == State.DRAFT:
+            raise IllegalTransition(
+                _("Order %(number)s is “%(state)s”; nothing can be merged into it."),
+                number=survivor.number, state=state_label(survivor.state),
+            )
+        now = clock.now()
+        known = set(survivor.requesters.values_list("phone", flat=True))
+        moved = [
+            Requester(order=survivor, phone=r.phone, name=r.name, wants_confidential=r.wants_confidential,
+                      is_primary=False, source_order=duplicate)
+            for r in duplicate.requesters.all()
+            if r.phone not in known
+        ]
+        Requester.objects.bulk_create(moved)
+        duplicate.assignments.exclude(state=AssignmentState.CANCELLED).update(state=AssignmentState.CANCELLED)
+        source = duplicate.state
+        duplicate.state, duplicate.merged_into, duplicate.closed_at = State.MERGED, survivor, now
+        duplicate.save(update_fields=["state", "merged_into", "closed_at", "updated_at"])
+        if duplicate.is_confidential and not survivor.is_confidential:
+            survivor.is_confidential = True
+            survivor.save(update_fields=["is_confidential", "updated_at"])
+        record(order=duplicate, code=EventCode.MERGED, actor_id=actor.user_id, at=now, from_state=source,
+               to_state=State.MERGED, reason=reason, data={"into": survivor.number})
+        record(order=survivor, code=EventCode.ABSORBED, actor_id=actor.user_id, at=now, reason=reason,
+               data={"duplicate": duplicate.number, "requesters_added": len(moved)})
+    return survivor

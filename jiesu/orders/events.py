@@ -1,0 +1,91 @@
+"""Event codes of the order history and the one function that appends them.
+
+History is data, not prose: each event has a code from this list, the actor, from/to states,
+a free-text reason when a person gave one, and a structured payload. Screens and exports
+render it; nothing here renders.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from jiesu.orders.models import Assignment, Event, WorkOrder
+
+
+class EventCode(enum.StrEnum):
+    CREATED = "created"
+    SUBMITTED = "submitted"
+    ANSWERED = "answered"
+    DISPATCHED = "dispatched"
+    REQUEUED = "requeued"
+    REFERRED = "referred"
+    DECLINED = "declined"
+    MERGED = "merged"
+    ABSORBED = "absorbed"
+    CLOSED = "closed"
+    ACCEPTED = "accepted"
+    RETURNED = "returned"
+    EXTENSION_REQUESTED = "extension_requested"
+    EXTENSION_DECIDED = "extension_decided"
+    CONTACTED = "contacted"
+    REPLIED = "replied"
+    CALLBACK_OPENED = "callback_opened"
+    CALLBACK = "callback"
+    REOPENED = "reopened"
+    URGED = "urged"
+    NOTE = "note"
+    RATED = "rated"
+
+
+LABELS = {
+    EventCode.CREATED: _("Recorded"),
+    EventCode.SUBMITTED: _("Submitted"),
+    EventCode.ANSWERED: _("Answered on the spot"),
+    EventCode.DISPATCHED: _("Dispatched"),
+    EventCode.REQUEUED: _("Sent back to triage"),
+    EventCode.REFERRED: _("Referred"),
+    EventCode.DECLINED: _("Declined"),
+    EventCode.MERGED: _("Merged into another order"),
+    EventCode.ABSORBED: _("Duplicate merged in"),
+    EventCode.CLOSED: _("Closed"),
+    EventCode.ACCEPTED: _("Accepted"),
+    EventCode.RETURNED: _("Returned"),
+    EventCode.EXTENSION_REQUESTED: _("Extension requested"),
+    EventCode.EXTENSION_DECIDED: _("Extension ruled on"),
+    EventCode.CONTACTED: _("Requester contacted"),
+    EventCode.REPLIED: _("Replied"),
+    EventCode.CALLBACK_OPENED: _("Callback queued"),
+    EventCode.CALLBACK: _("Callback"),
+    EventCode.REOPENED: _("Reopened"),
+    EventCode.URGED: _("Urged (督办)"),
+    EventCode.NOTE: _("Note"),
+    EventCode.RATED: _("Rated by the requester"),
+}
+
+
+def record(
+    *,
+    order: WorkOrder,
+    code: EventCode,
+    actor_id: int | None,
+    at,
+    from_state: str = "",
+    to_state: str = "",
+    reason: str = "",
+    assignment: Assignment | None = None,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    return Event.objects.create(
+        order=order,
+        code=code.value,
+        actor_id=actor_id,
+        at=at,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        assignment=assignment,
+        data=data or {},
+    )

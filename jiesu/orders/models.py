@@ -1,0 +1,324 @@
+"""Work orders and everything that hangs off them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from jiesu.catalogue.models import Category, Channel, RequestType, Urgency
+from jiesu.org.models import Area, Unit
+from jiesu.orders.states import Outcome, State
+
+
+class OrderState(models.TextChoices):
+    DRAFT = State.DRAFT, _("Draft")
+    RECEIVED = State.RECEIVED, _("Received")
+    ANSWERED = State.ANSWERED, _("Answered")
+    DISPATCHED = State.DISPATCHED, _("Dispatched")
+    RETURNED = State.RETURNED, _("Returned")
+    ACCEPTED = State.ACCEPTED, _("Accepted")
+    REPLIED = State.REPLIED, _("Replied")
+    CALLBACK_DUE = State.CALLBACK_DUE, _("Callback due")
+    REOPENED = State.REOPENED, _("Reopened")
+    REFERRED = State.REFERRED, _("Referred")
+    DECLINED = State.DECLINED, _("Declined")
+    MERGED = State.MERGED, _("Merged")
+    CLOSED = State.CLOSED, _("Closed")
+
+
+class OutcomeChoice(models.TextChoices):
+    EMERGENCY = Outcome.EMERGENCY, _("Emergency: 110/119/120/122")
+    LEGAL_PROCESS = Outcome.LEGAL_PROCESS, _("Litigation, arbitration, reconsideration, discipline or petition")
+    DUPLICATE = Outcome.DUPLICATE, _("Duplicate with nothing new")
+    SECRET = Outcome.SECRET, _("State secret, trade secret or privacy")
+    NO_DUTY = Outcome.NO_DUTY, _("Outside every unit's duty")
+    UNLAWFUL = Outcome.UNLAWFUL, _("Unlawful or against public order")
+
+
+class DaySequence(models.Model):
+    """The last order number handed out on a day (order numbers are YYYYMMDD + 6 digits)."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+
+class WorkOrder(models.Model):
+    number = models.CharField(_("number"), max_length=14, unique=True)
+    state = models.CharField(_("state"), max_length=16, choices=OrderState.choices, default=OrderState.RECEIVED)
+    request_type = models.CharField(_("request type"), max_length=16, choices=RequestType.choices)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    urgency = models.CharField(_("urgency"), max_length=16, choices=Urgency.choices, default=Urgency.NORMAL)
+    title = models.CharField(_("summary"), max_length=120, blank=True)
+    content = models.TextField(_("content"))
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    # WGS-84 (DESIGN §5). GCJ-02/BD-09 are converted at the edges.
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    area = models.ForeignKey(Area, verbose_name=_("area"), null=True, blank=True, on_delete=models.PROTECT)
+    category = models.ForeignKey(Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.PROTECT)
+    # A report (举报) or any order the requester asked to keep confidential hides the requester
+    # from the handling units (Art. 8; DESIGN §9).
+    is_confidential = models.BooleanField(_("confidential"), default=False)
+
+    received_at = models.DateTimeField(_("received at"), db_index=True)
+    triage_due_at = models.DateTimeField(_("dispatch due"), null=True, blank=True)
+    due_at = models.DateTimeField(_("handling due"), null=True, blank=True, db_index=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answer = models.TextField(_("answer given on the spot"), blank=True)
+    outcome = models.CharField(_("Art. 11 outcome"), max_length=16, choices=OutcomeChoice.choices, blank=True)
+    referred_to = models.CharField(_("referred to"), max_length=100, blank=True)
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged"
+    )
+    # Result of the last callback (回访), kept on the order for lists and scorecards.
+    callback_attempts = models.PositiveSmallIntegerField(default=0)
+    solved = models.BooleanField(_("solved"), null=True, blank=True)
+    satisfaction = models.CharField(_("satisfaction"), max_length=16, blank=True)
+    reopen_count = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("work order")
+        verbose_name_plural = _("work orders")
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["state", "due_at"]), models.Index(fields=["area", "received_at"])]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def lead_assignment(self) -> Assignment | None:
+        for a in self.assignments.all():
+            if a.role == AssignmentRole.LEAD and a.state != AssignmentState.CANCELLED:
+                return a
+        return None
+
+
+class IdempotencyKey(models.Model):
+    """A client's retry key (API, portal) → the order it created. One key, one order, ever."""
+
+    key = models.CharField(max_length=128)
+    owner = models.CharField(max_length=64)  # "user:<id>" or "public"
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotency_unique")]
+
+
+def mask_phone(phone: str) -> str:
+    """138****5678: enough to recognise, not enough to call."""
+    p = phone.strip()
+    if len(p) >= 11:
+        return p[:3] + "****" + p[-4:]
+    if len(p) >= 7:
+        return p[:2] + "***" + p[-2:]
+    return "*" * len(p)
+
+
+def mask_name(name: str) -> str:
+    return (name[:1] + "*" * max(len(name) - 1, 1)) if name else ""
+
+
+class Requester(models.Model):
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="requesters")
+    name = models.CharField(_("name"), max_length=64, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, db_index=True)
+    is_primary = models.BooleanField(default=True)
+    wants_confidential = models.BooleanField(_("keep my identity confidential"), default=False)
+    # Where this requester came from when orders were merged.
+    source_order = models.ForeignKey(
+        WorkOrder, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("requester")
+        verbose_name_plural = _("requesters")
+        ordering = ["-is_primary", "id"]
+
+    def __str__(self) -> str:
+        return self.masked_name
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def masked_name(self) -> str:
+        return mask_name(self.name)
+
+
+class AssignmentRole(models.TextChoices):
+    LEAD = "lead", _("Lead (主办)")
+    CO = "co", _("Co-handling (协办)")
+
+
+class AssignmentState(models.TextChoices):
+    DISPATCHED = "dispatched", _("Awaiting acceptance")
+    ACCEPTED = "accepted", _("Accepted")
+    RETURNED = "returned", _("Returned")
+    REPLIED = "replied", _("Replied")
+    CANCELLED = "cancelled", _("Withdrawn")
+
+
+class Assignment(models.Model):
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="assignments")
+    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="assignments")
+    role = models.CharField(_("role"), max_length=8, choices=AssignmentRole.choices)
+    state = models.CharField(
+        _("state"), max_length=16, choices=AssignmentState.choices, default=AssignmentState.DISPATCHED
+    )
+    dispatched_at = models.DateTimeField()
+    dispatched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    return_due_at = models.DateTimeField(_("return window ends"))
+    contact_due_at = models.DateTimeField(_("contact due"))
+    due_at = models.DateTimeField(_("due"), db_index=True)
+    original_due_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contacted_at = models.DateTimeField(_("first contact"), null=True, blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+    returned_at = models.DateTimeField(null=True, blank=True)
+    return_reason = models.TextField(_("return reason"), blank=True)
+    extended = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        ordering = ["role", "id"]
+        indexes = [models.Index(fields=["unit", "state", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}→{self.unit_id} ({self.role})"
+
+
+class ExtensionState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Extension(models.Model):
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="extensions")
+    working_days = models.PositiveSmallIntegerField(_("extra working days"))
+    reason = models.TextField(_("reason"))
+    state = models.CharField(max_length=16, choices=ExtensionState.choices, default=ExtensionState.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    old_due_at = models.DateTimeField()
+    new_due_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("extension request")
+        verbose_name_plural = _("extension requests")
+
+
+class ReplyOutcome(models.TextChoices):
+    SOLVED = "solved", _("Solved")
+    PARTLY = "partly", _("Partly solved")
+    EXPLAINED = "explained", _("Explained; cannot be solved now")
+
+
+class Reply(models.Model):
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="replies")
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="replies")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(_("reply"))
+    co_unit_summary = models.TextField(_("what the co-handling units did"), blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=ReplyOutcome.choices)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("reply")
+        verbose_name_plural = _("replies")
+        ordering = ["created_at", "id"]
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", _("Satisfied")
+    BASIC = "basic", _("Basically satisfied")
+    UNSATISFIED = "unsatisfied", _("Unsatisfied")
+
+
+class CallbackVia(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    SMS = "sms", _("SMS")
+    WEB = "web", _("Web (requester's own rating)")
+
+
+class Callback(models.Model):
+    """回访: contacted? solved? satisfied? One row per attempt."""
+
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="callbacks")
+    attempt = models.PositiveSmallIntegerField()
+    via = models.CharField(_("via"), max_length=8, choices=CallbackVia.choices, default=CallbackVia.PHONE)
+    reached = models.BooleanField(_("requester reached"))
+    contacted = models.BooleanField(_("unit contacted the requester"), null=True, blank=True)
+    solved = models.BooleanField(_("solved"), null=True, blank=True)
+    satisfaction = models.CharField(_("satisfaction"), max_length=16, choices=Satisfaction.choices, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("callback")
+        verbose_name_plural = _("callbacks")
+        ordering = ["created_at", "id"]
+
+
+class Event(models.Model):
+    """The append-only history of an order: a code and structured data, never rendered text."""
+
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="events")
+    code = models.CharField(max_length=32, db_index=True)
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    from_state = models.CharField(max_length=16, blank=True)
+    to_state = models.CharField(max_length=16, blank=True)
+    reason = models.TextField(blank=True)
+    assignment = models.ForeignKey(Assignment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("events are append-only")
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.code}"
+
+
+class PersonalDataView(models.Model):
+    """Every view of a requester's unmasked data is logged (DESIGN §9)."""
+
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    where = models.CharField(max_length=32)

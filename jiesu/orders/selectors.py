@@ -1,0 +1,157 @@
+"""Reads. Each selector owns its query shape (joins and prefetches), so that lists cost a fixed
+number of queries whatever their length."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from jiesu import clock
+from jiesu.accounts import policy
+from jiesu.accounts.policy import Actor
+from jiesu.orders.errors import NotFound
+from jiesu.orders.models import (
+    Assignment,
+    AssignmentState,
+    Event,
+    Extension,
+    ExtensionState,
+    Requester,
+    WorkOrder,
+)
+from jiesu.orders.states import IN_HANDLING, State
+
+LIST_RELATED = ("area", "category", "category__parent")
+
+
+def _with_assignments(qs: QuerySet) -> QuerySet:
+    return qs.select_related(*LIST_RELATED).prefetch_related(
+        Prefetch("assignments", queryset=Assignment.objects.select_related("unit").order_by("role", "id"))
+    )
+
+
+def visible(actor: Actor) -> QuerySet:
+    return policy.visible_orders(actor, WorkOrder.objects.all())
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    state: str | None = None
+    unit: str | None = None
+    area: str | None = None
+    request_type: str | None = None
+    channel: str | None = None
+    received_from: dt.datetime | None = None
+    received_to: dt.datetime | None = None
+    phone: str | None = None
+    q: str | None = None
+
+
+def order_list(actor: Actor, filters: OrderFilter | None = None) -> QuerySet:
+    f = filters or OrderFilter()
+    qs = visible(actor)
+    if f.state:
+        qs = qs.filter(state=f.state)
+    if f.unit:
+        qs = qs.filter(pk__in=Assignment.objects.filter(unit__code=f.unit).values("order_id"))
+    if f.area:
+        qs = qs.filter(Q(area__code=f.area) | Q(area__path__contains=f"/{f.area}/") | Q(area__path__endswith=f"/{f.area}"))
+    if f.request_type:
+        qs = qs.filter(request_type=f.request_type)
+    if f.channel:
+        qs = qs.filter(channel=f.channel)
+    if f.received_from:
+        qs = qs.filter(received_at__gte=f.received_from)
+    if f.received_to:
+        qs = qs.filter(received_at__lt=f.received_to)
+    if f.phone:
+        qs = qs.filter(pk__in=Requester.objects.filter(phone=f.phone).values("order_id"))
+    if f.q:
+        qs = qs.filter(Q(number=f.q) | Q(content__contains=f.q) | Q(address__contains=f.q))
+    return _with_assignments(qs).order_by("-received_at", "-id")
+
+
+def order_detail(actor: Actor, number: str) -> WorkOrder:
+    qs = visible(actor).select_related(*LIST_RELATED, "created_by", "merged_into").prefetch_related(
+        Prefetch("assignments", queryset=Assignment.objects.select_related("unit", "accepted_by").prefetch_related(
+            Prefetch("extensions", queryset=Extension.objects.order_by("requested_at")))),
+        "requesters",
+        "replies__author",
+        "replies__assignment__unit",
+        "callbacks",
+        Prefetch("events", queryset=Event.objects.select_related("actor").order_by("at", "id")),
+    )
+    order = qs.filter(number=number).first()
+    if order is None:
+        raise NotFound(_("No order %(number)s."), number=number)
+    return order
+
+
+def caller_history(actor: Actor, phone: str, limit: int = 10) -> list[WorkOrder]:
+    """A caller's earlier orders, newest first, for the call-taker's desk."""
+    if not phone:
+        return []
+    ids = Requester.objects.filter(phone=phone).values("order_id")
+    return list(visible(actor).filter(pk__in=ids).select_related("category").order_by("-received_at")[:limit])
+
+
+def triage_queue(actor: Actor) -> QuerySet:
+    """The dispatcher's queue: received and returned orders, returns first, then oldest."""
+    return _with_assignments(visible(actor).filter(state__in=[State.RECEIVED, State.RETURNED])).order_by(
+        "-state", "received_at"
+    )
+
+
+def unit_inbox(actor: Actor, *, include_done: bool = False) -> QuerySet:
+    """My units' assignments, soonest deadline first."""
+    qs = Assignment.objects.filter(unit_id__in=actor.unit_ids()).select_related(
+        "unit", "order", "order__category", "order__area"
+    )
+    if not include_done:
+        qs = qs.filter(state__in=[AssignmentState.DISPATCHED, AssignmentState.ACCEPTED])
+    pending = Extension.objects.filter(assignment=OuterRef("pk"), state=ExtensionState.PENDING)
+    return qs.annotate(extension_pending=Exists(pending)).order_by("due_at")
+
+
+def overdue(actor: Actor) -> QuerySet:
+    return _with_assignments(visible(actor).filter(state__in=list(IN_HANDLING), due_at__lt=clock.now())).order_by(
+        "due_at"
+    )
+
+
+def at_risk(actor: Actor, *, within_hours: int = 24) -> QuerySet:
+    now = clock.now()
+    return _with_assignments(
+        visible(actor).filter(
+            state__in=list(IN_HANDLING), due_at__gte=now, due_at__lt=now + dt.timedelta(hours=within_hours)
+        )
+    ).order_by("due_at")
+
+
+def callback_queue(actor: Actor) -> QuerySet:
+    return _with_assignments(visible(actor).filter(state=State.CALLBACK_DUE)).prefetch_related(
+        "replies"
+    ).order_by("updated_at")
+
+
+def pending_extensions(actor: Actor) -> QuerySet:
+    return Extension.objects.filter(
+        state=ExtensionState.PENDING, assignment__order__in=visible(actor)
+    ).select_related("assignment__unit", "assignment__order", "requested_by").order_by("requested_at")
+
+
+def order_for_requester(*, number: str, phone: str) -> WorkOrder:
+    """The public track page: the number and a phone on the order, or nothing at all (the same
+    answer for a wrong number and a wrong phone, so that numbers cannot be probed)."""
+    phone = "".join(ch for ch in (phone or "") if ch.isdigit())
+    order = (
+        WorkOrder.objects.filter(number=(number or "").strip(), requesters__phone=phone)
+        .select_related("category", "merged_into")
+        .first()
+    )
+    if order is None or not phone:
+        raise NotFound(_("No order matches this number and phone."))
+    return order
