@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # its Swagger UI template and assets, served locally (no CDN) at /api/v1/docs
     "django_tasks",
     "django_tasks_db",
     "jiesu.accounts",
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "jiesu.portal",
     "jiesu.demo",
     "jiesu.api",
+    "jiesu.ops",
 ]
 
 MIDDLEWARE = [

@@ -1,8 +1,9 @@
 """Which limit applies to an order. Pure Python: no Django here.
 
 Limits are configured per request type × urgency, with category overrides (DESIGN §4). The
-most specific configured row wins: a category match beats none, a deeper category beats a
-shallower one, then a row naming the type beats a wildcard, then one naming the urgency.
+most specific configured row wins. A row naming the urgency comes first, because an emergency
+is 2 hours whatever it is about; then a deeper category beats a shallower one or none; then a
+row naming the type beats a wildcard.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def _matches_category(row_path: str, order_path: str) -> bool:
 
 def _specificity(row: LimitRow) -> tuple[int, int, int]:
     depth = row.category_path.count("/") + 1 if row.category_path else 0
-    return depth, bool(row.request_type), bool(row.urgency)
+    return bool(row.urgency), depth, bool(row.request_type)
 
 
 def pick(rows: Iterable[LimitRow], *, request_type: str, urgency: str, category_path: str) -> OrderTerms:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import chinese_calendar
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 
 from jiesu.catalogue.models import Category
 from jiesu.deadlines import calendar as cal
@@ -15,9 +19,53 @@ from jiesu.deadlines.models import CalendarDay, CalendarYear, DayKind, DaySource
 
 log = logging.getLogger(__name__)
 
+# An opt-in memo for bulk work (the demo generator creates thousands of orders, each reading
+# the same calendar and limit table). Outside a ``cached()`` block nothing is memoised, so a
+# change made in another process is seen at once, exactly as before.
+_memo = threading.local()
+
+
+@contextmanager
+def cached() -> Iterator[None]:
+    """Within the block, read the calendar and the limit table once. Saving or deleting a
+    calendar day, calendar year, limit or category in this process clears the memo."""
+    outer = getattr(_memo, "store", None)
+    if outer is None:
+        _memo.store = {}
+    try:
+        yield
+    finally:
+        if outer is None:
+            _memo.store = None
+
+
+def _clear_memo(**kwargs) -> None:
+    store = getattr(_memo, "store", None)
+    if store:
+        store.clear()
+
+
+for _model in (CalendarDay, CalendarYear, DeadlineLimit, Category):
+    post_save.connect(_clear_memo, sender=_model, dispatch_uid=f"deadlines-memo-save-{_model.__name__}")
+    post_delete.connect(_clear_memo, sender=_model, dispatch_uid=f"deadlines-memo-delete-{_model.__name__}")
+
+
+def _memoised(key: str, load):
+    store = getattr(_memo, "store", None)
+    if store is None:
+        return load()
+    if key not in store:
+        store[key] = load()
+    return store[key]
+
 
 def load_calendar() -> cal.WorkCalendar:
-    holidays, workdays = [], []
+    return _memoised("calendar", _load_calendar)
+
+
+def _load_calendar() -> cal.WorkCalendar:
+    holidays: list[dt.date] = []
+    workdays: list[dt.date] = []
     for date, kind in CalendarDay.objects.values_list("date", "kind"):
         (holidays if kind == DayKind.HOLIDAY else workdays).append(date)
     years = CalendarYear.objects.values_list("year", flat=True)
@@ -47,10 +95,15 @@ def seed_calendar_from_library() -> int:
         years = {d.year for d, _k, _n in rows}
         for year in range(min(years), max(years) + 1):
             CalendarYear.objects.get_or_create(year=year, defaults={"source": DaySource.LIBRARY})
+    _clear_memo()  # bulk_create sends no signals
     return written
 
 
 def load_limit_rows() -> list[limits.LimitRow]:
+    return _memoised("limits", _load_limit_rows)
+
+
+def _load_limit_rows() -> list[limits.LimitRow]:
     return [
         limits.LimitRow(
             handling=cal.Limit(row.amount, cal.LimitUnit(row.unit)),

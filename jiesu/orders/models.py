@@ -88,6 +88,10 @@ class WorkOrder(models.Model):
         ordering = ["-received_at"]
         indexes = [models.Index(fields=["state", "due_at"]), models.Index(fields=["area", "received_at"])]
 
+    # Not a field: ``create_order`` sets it on the order it hands back when an idempotency key
+    # replays an earlier submission, so that callers can answer "200, already had it" not "201".
+    replayed = False
+
     def __str__(self) -> str:
         return self.number
 

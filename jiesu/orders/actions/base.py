@@ -31,8 +31,10 @@ def state_label(state: str) -> str:
     return str(OrderState(state).label)
 
 
-def guard_move(order: WorkOrder, target: State, action_label) -> None:
-    if not can_move(order.state, target):
+def guard_move(order: WorkOrder, target: State, action_label, *, sources: frozenset[State] | None = None) -> None:
+    """Refuse unless the table allows state → target (and, where two actions reach the same
+    target, unless the order is in one of this action's own source states)."""
+    if not can_move(order.state, target) or (sources is not None and order.state not in sources):
         raise IllegalTransition(
             _("Order %(number)s is “%(state)s”; it cannot be %(action)s."),
             number=order.number,

@@ -114,7 +114,7 @@ def requeue_order(*, actor: Actor, number: str, reason: str) -> WorkOrder:
     with transaction.atomic():
         order = lock_order(number)
         require(actor, Action.REQUEUE, order)
-        guard_move(order, State.RECEIVED, _("sent back to triage"))
+        guard_move(order, State.RECEIVED, _("sent back to triage"), sources=frozenset({State.RETURNED}))
         order.assignments.filter(state=AssignmentState.DISPATCHED).update(state=AssignmentState.CANCELLED)
         order.state, order.due_at = State.RECEIVED, None
         order.save(update_fields=["state", "due_at", "updated_at"])

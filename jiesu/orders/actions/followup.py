@@ -26,8 +26,7 @@ def open_callback(*, actor: Actor, number: str) -> WorkOrder:
     """replied → callback_due: the reply is in, the centre now asks the requester."""
     with transaction.atomic():
         order = lock_order(number)
-        if order.state == State.CALLBACK_DUE:
-            return order  # a retried task: already done
+        require(actor, Action.CALLBACK, order)
         guard_move(order, State.CALLBACK_DUE, _("queued for callback"))
         order.state = State.CALLBACK_DUE
         order.save(update_fields=["state", "updated_at"])

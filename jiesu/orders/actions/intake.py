@@ -179,6 +179,7 @@ def create_order(
     if key:
         existing = IdempotencyKey.objects.filter(owner=owner, key=key).select_related("order").first()
         if existing:
+            existing.order.replayed = True
             return existing.order
     try:
         with transaction.atomic():
@@ -190,6 +191,7 @@ def create_order(
         if key:
             existing = IdempotencyKey.objects.filter(owner=owner, key=key).select_related("order").first()
             if existing:
+                existing.order.replayed = True
                 return existing.order
         raise
     return order
@@ -229,7 +231,7 @@ def submit_order(*, actor: Actor, number: str) -> WorkOrder:
     with transaction.atomic():
         order = lock_order(number)
         require(actor, Action.CREATE, order)
-        guard_move(order, State.RECEIVED, _("submitted"))
+        guard_move(order, State.RECEIVED, _("submitted"), sources=frozenset({State.DRAFT}))
         now = clock.now()
         order.state, order.received_at = State.RECEIVED, now
         order.triage_due_at = now + dt.timedelta(hours=TRIAGE_HOURS)

@@ -1,0 +1,31 @@
+"""The ``jiesu`` console command: Django's manage.py with Jiesu's settings.
+
+    jiesu serve [--port N]       serve with gunicorn plus a background worker
+    jiesu setup                  migrate, load the demo city into an empty database, print logins
+    jiesu demo [--orders N] [--seed S]
+    jiesu token --user NAME      print a new API token
+    jiesu check                  configuration and calendar sanity
+    jiesu worker                 run background tasks
+    jiesu <any Django command>
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiesu.settings")
+    from django.core.management import execute_from_command_line
+
+    args = list(sys.argv if argv is None else argv)
+    if len(args) > 1 and args[1] == "worker":
+        args[1] = "db_worker"
+    if len(args) > 1 and args[1] == "check" and "--deploy" not in args:
+        args[1] = "jiesu_check"
+    execute_from_command_line(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Small template helpers for hand-rendered forms and labels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+
+register = template.Library()
+
+
+@register.simple_tag
+def ferr(form: Any, name: str, prefix: str) -> SafeString:
+    """The errors of one field, with the id that ``faria`` points to."""
+    errors = form.errors.get(name) if form is not None and form.is_bound else None
+    if not errors:
+        return mark_safe("")  # noqa: S308
+    return format_html(
+        '<p class="field-error" id="{}-{}-err">{}</p>', prefix, name,
+        format_html_join(" ", "{}", ((e,) for e in errors)),
+    )
+
+
+@register.simple_tag
+def faria(form: Any, name: str, prefix: str) -> SafeString:
+    """aria-invalid and aria-describedby for a field with errors."""
+    if form is not None and form.is_bound and form.errors.get(name):
+        return format_html(' aria-invalid="true" aria-describedby="{}-{}-err"', prefix, name)
+    return mark_safe("")  # noqa: S308
+
+
+@register.filter
+def fval(form: Any, name: str) -> Any:
+    """A field's value as posted, else its initial value; '' for none."""
+    if form is None or name not in form.fields:
+        return ""
+    value = form[name].value()
+    return "" if value is None else value
+
+
+@register.filter
+def fvals(form: Any, name: str) -> list[str]:
+    """A multi-valued field's values as a list of strings."""
+    value = fval(form, name)
+    if isinstance(value, str):
+        return [value] if value else []
+    return [str(v) for v in value or []]
+
+
+@register.filter
+def cat_name(category: Any) -> str:
+    """A category's name in the user's language (the catalogue has English names)."""
+    if category is None:
+        return ""
+    if getattr(category, "name_en", "") and (get_language() or "").startswith("en"):
+        return category.name_en
+    return category.name
+
+
+@register.filter
+def state_css(state: str) -> str:
+    return f"st st-{state}"

@@ -1,0 +1,183 @@
+"""派单员: the dispatcher's queue (received and returned orders, returns first), one order at a
+time in the pane: area, category, lead and co-units, dispatch; refer or decline with an Art. 11
+outcome; merge; send a return back to triage; rule on extension requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from jiesu.accounts.policy import Action
+from jiesu.desk.forms import (
+    DeclineForm,
+    DispatchForm,
+    ExtensionDecisionForm,
+    MergeForm,
+    ReasonForm,
+    ReferForm,
+)
+from jiesu.desk.selectors import (
+    Suggestion,
+    area_choices,
+    category_choices,
+    requester_rows,
+    returned_assignment,
+    routing_suggestion,
+    time_left,
+    unit_choices,
+)
+from jiesu.desk.views.actionkit import ActionSpec, Ctx, Failed, context_for, forms_for, register, screen
+from jiesu.desk.views.common import actor_of, page, staff_required
+from jiesu.orders import actions, selectors
+from jiesu.orders.errors import NotFound
+from jiesu.orders.models import Extension, WorkOrder
+from jiesu.orders.states import State
+
+QUEUE_LIMIT = 100
+PANE_ACTIONS = ("dispatch", "refer", "decline", "merge", "requeue", "answer", "decide_extension")
+
+
+def suggestion(ctx: Ctx) -> Suggestion:
+    if "suggestion" not in ctx.cache:
+        ctx.cache["suggestion"] = routing_suggestion(ctx.order)
+    return ctx.cache["suggestion"]
+
+
+def _dispatch_initial(ctx: Ctx) -> dict[str, Any]:
+    order, hint = ctx.order, suggestion(ctx)
+    lead = order.lead_assignment
+    return {
+        "area": order.area.code if order.area else "",
+        "category": order.category.code if order.category else "",
+        "lead_unit": hint.lead or (lead.unit.code if lead and order.state != State.RETURNED else ""),
+        "co_units": list(hint.co),
+    }
+
+
+def _dispatched(number: str, order: WorkOrder) -> str:
+    lead = order.lead_assignment
+    return _("Order %(number)s dispatched to %(unit)s.") % {"number": number, "unit": lead.unit.name if lead else "—"}
+
+
+register(ActionSpec(
+    name="dispatch",
+    form=DispatchForm,
+    run=lambda actor, number, d: actions.dispatch_order(
+        actor=actor, number=number, lead_unit=d["lead_unit"], co_units=d["co_units"],
+        category_code=d["category"] or None, area_code=d["area"] or None, note=d["note"]),
+    done=_dispatched,
+    available=lambda c: c.order.state in (State.RECEIVED, State.RETURNED) and c.can(Action.DISPATCH),
+    initial=_dispatch_initial,
+))
+register(ActionSpec(
+    name="refer",
+    form=ReferForm,
+    run=lambda actor, number, d: actions.refer_order(
+        actor=actor, number=number, outcome=d["outcome"], referred_to=d["referred_to"], reason=d["reason"]),
+    done=lambda number, _r: _("Order %(number)s referred.") % {"number": number},
+    available=lambda c: c.order.state == State.RECEIVED and c.can(Action.REFER),
+))
+register(ActionSpec(
+    name="decline",
+    form=DeclineForm,
+    run=lambda actor, number, d: actions.decline_order(
+        actor=actor, number=number, outcome=d["outcome"], reason=d["reason"]),
+    done=lambda number, _r: _("Order %(number)s declined.") % {"number": number},
+    available=lambda c: c.order.state == State.RECEIVED and c.can(Action.DECLINE),
+))
+register(ActionSpec(
+    name="merge",
+    form=MergeForm,
+    run=lambda actor, number, d: actions.merge_orders(
+        actor=actor, number=number, into=d["into"].strip(), reason=d["reason"]),
+    done=lambda number, r: _("Order %(number)s merged into %(into)s.") % {"number": number, "into": r.number},
+    available=lambda c: c.order.state in (State.RECEIVED, State.DISPATCHED) and c.can(Action.MERGE),
+))
+register(ActionSpec(
+    name="requeue",
+    form=ReasonForm,
+    run=lambda actor, number, d: actions.requeue_order(actor=actor, number=number, reason=d["reason"]),
+    done=lambda number, _r: _("Order %(number)s is back in triage.") % {"number": number},
+    available=lambda c: c.order.state == State.RETURNED and c.can(Action.REQUEUE),
+))
+
+
+def _decided(number: str, ext: Extension) -> str:
+    if ext.new_due_at:
+        return _("Extension for order %(number)s approved.") % {"number": number}
+    return _("Extension for order %(number)s rejected.") % {"number": number}
+
+
+register(ActionSpec(
+    name="decide_extension",
+    form=ExtensionDecisionForm,
+    run=lambda actor, number, d: actions.decide_extension(
+        actor=actor, number=number, approve=d["decision"] == "approve", note=d["note"],
+        extension_id=d["extension"]),
+    done=_decided,
+    # Shown per pending request (see extension_rows), not as one form.
+    available=lambda c: False,
+))
+
+
+def extension_rows(extensions: list[Extension], failed: Failed | None) -> list[tuple[Extension, Any]]:
+    """Each pending extension request with its decision form (the refused one as posted)."""
+    rows = []
+    for ext in extensions:
+        if failed is not None and failed.action == "decide_extension" and failed.extension == ext.pk:
+            rows.append((ext, failed.form))
+        else:
+            rows.append((ext, ExtensionDecisionForm(initial={"extension": ext.pk})))
+    return rows
+
+
+@screen("dispatch")
+def render_dispatch(
+    request: HttpRequest, *, number: str | None = None, failed: Failed | None = None, tab: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    actor = actor_of(request)
+    tab = "extensions" if tab == "extensions" else "queue"
+    queue_qs = selectors.triage_queue(actor)
+    queue = list(queue_qs[: QUEUE_LIMIT + 1])
+    more = len(queue) > QUEUE_LIMIT
+    queue = queue[:QUEUE_LIMIT]
+    rows = [
+        {"order": o, "returned": returned_assignment(o),
+         "left": time_left(o.triage_due_at, soon_hours=1) if o.state == State.RECEIVED else None}
+        for o in queue
+    ]
+    pending = list(selectors.pending_extensions(actor)[:QUEUE_LIMIT])
+    context: dict[str, Any] = {
+        "rows": rows, "more": more, "tab": tab, "ext_rows": extension_rows(pending, failed),
+        "ext_count": len(pending), "selected": None, "next": "dispatch",
+    }
+    if tab == "queue":
+        number = number or (queue[0].number if queue else None)
+    if number and tab == "queue":
+        try:
+            order = selectors.order_detail(actor, number)
+        except NotFound:
+            raise Http404 from None
+        ctx = context_for(actor, order)
+        forms = forms_for(ctx, failed, names=PANE_ACTIONS)
+        context.update({
+            "selected": order,
+            "forms": forms,
+            "returned": returned_assignment(order),
+            "requesters": requester_rows(actor, order, where="dispatch", reveal=False),
+            "suggestion": suggestion(ctx) if "dispatch" in forms else None,
+            "areas": area_choices() if forms else [],
+            "categories": category_choices() if forms else [],
+            "units": unit_choices() if forms else [],
+        })
+    return page(request, "desk/dispatch.html", context, screen="dispatch", status=status)
+
+
+@require_GET
+@staff_required("dispatch")
+def dispatch_queue(request: HttpRequest) -> HttpResponse:
+    return render_dispatch(request, number=request.GET.get("n", "")[:20] or None, tab=request.GET.get("tab", ""))

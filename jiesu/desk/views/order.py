@@ -1,0 +1,99 @@
+"""The order page (fields, requesters, assignments, replies, callbacks, timeline and the actions
+this user may take here) and the order search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+
+from jiesu.accounts.models import Role
+from jiesu.accounts.policy import IDENTITY_ROLES, Action, can
+from jiesu.desk.forms import SearchForm
+from jiesu.desk.selectors import (
+    area_choices,
+    category_choices,
+    requester_rows,
+    returned_assignment,
+    time_left,
+    unit_choices,
+)
+from jiesu.desk.timeline import timeline
+from jiesu.desk.views.actionkit import Failed, context_for, forms_for, screen
+from jiesu.desk.views.common import actor_of, page, staff_required
+from jiesu.desk.views.dispatch import extension_rows, suggestion
+from jiesu.desk.views.inbox import reply_context
+from jiesu.orders import selectors
+from jiesu.orders.errors import NotFound
+from jiesu.orders.models import AssignmentState, ExtensionState, OrderState
+from jiesu.orders.states import IN_HANDLING
+
+SEARCH_LIMIT = 100
+
+
+@screen("order")
+def render_order(
+    request: HttpRequest, *, number: str, failed: Failed | None = None, tab: str = "", status: int = 200
+) -> HttpResponse:
+    actor = actor_of(request)
+    try:
+        order = selectors.order_detail(actor, number)
+    except NotFound:
+        raise Http404 from None
+    ctx = context_for(actor, order)
+    forms = forms_for(ctx, failed)
+    assignments = []
+    pending = []
+    for a in order.assignments.all():
+        live = a.state in (AssignmentState.DISPATCHED, AssignmentState.ACCEPTED)
+        assignments.append({"a": a, "left": time_left(a.due_at) if live else None,
+                            "extensions": list(a.extensions.all())})
+        pending += [e for e in a.extensions.all() if e.state == ExtensionState.PENDING]
+    context: dict[str, Any] = {
+        "order": order,
+        "next": "order",
+        "forms": forms,
+        "requesters": requester_rows(actor, order, where="order_page"),
+        "assignments": assignments,
+        "left": time_left(order.due_at) if order.state in IN_HANDLING else None,
+        "returned": returned_assignment(order),
+        "timeline": timeline(list(order.events.all())),
+        "ext_rows": extension_rows(pending, failed) if can(actor, Action.DECIDE_EXTENSION, order) else [],
+        "my_assignment": ctx.assignment,
+        **reply_context(ctx),
+    }
+    if "dispatch" in forms:
+        context.update({"suggestion": suggestion(ctx), "areas": area_choices(),
+                        "categories": category_choices(), "units": unit_choices()})
+    return page(request, "desk/order.html", context, screen="orders", status=status)
+
+
+@require_GET
+@staff_required()
+def order_page(request: HttpRequest, number: str) -> HttpResponse:
+    return render_order(request, number=number[:20])
+
+
+@require_GET
+@staff_required("orders")
+def order_search(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    form = SearchForm(request.GET or None)
+    # A phone filter would let a unit probe who filed a confidential report: identity roles only.
+    phone_allowed = actor.is_admin or actor.has_role(*IDENTITY_ROLES)
+    filters = selectors.OrderFilter()
+    if form.is_valid():
+        d = form.cleaned_data
+        filters = selectors.OrderFilter(
+            q=d["q"].strip() or None,
+            state=d["state"] if d["state"] in OrderState.values else None,
+            phone=(d["phone"].strip() or None) if phone_allowed else None,
+        )
+    orders = list(selectors.order_list(actor, filters)[: SEARCH_LIMIT + 1])
+    rows = [{"order": o, "lead": o.lead_assignment,
+             "left": time_left(o.due_at) if o.state in IN_HANDLING else None} for o in orders[:SEARCH_LIMIT]]
+    return page(request, "desk/orders.html", {
+        "form": form, "rows": rows, "more": len(orders) > SEARCH_LIMIT, "states": OrderState.choices,
+        "phone_allowed": phone_allowed, "roles": Role,
+    }, screen="orders")

@@ -1,0 +1,110 @@
+"""督办 and 回访: overdue and at-risk orders to urge; the callback queue (contacted? solved?
+satisfied? or one more unanswered attempt); reopening an unsatisfied order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from jiesu.accounts.policy import Action
+from jiesu.desk.forms import CallbackForm, ReasonForm, yes_no
+from jiesu.desk.selectors import requester_rows, time_left
+from jiesu.desk.views.actionkit import ActionSpec, Failed, context_for, forms_for, register, screen
+from jiesu.desk.views.common import actor_of, page, staff_required
+from jiesu.orders import actions, selectors
+from jiesu.orders.errors import NotFound
+from jiesu.orders.models import WorkOrder
+from jiesu.orders.states import IN_HANDLING, State
+
+LIST_LIMIT = 200
+TABS = ("overdue", "risk", "callback")
+PANE_ACTIONS = ("urge", "callback", "reopen", "note")
+
+
+def _record_callback(actor, number: str, d: dict[str, Any]) -> WorkOrder:
+    reached = d["reached"] == "yes"
+    return actions.record_callback(
+        actor=actor, number=number, reached=reached, contacted=yes_no(d["contacted"]),
+        solved=yes_no(d["solved"]), satisfaction=d["satisfaction"] or "", note=d["note"], via=d["via"],
+    )
+
+
+def _callback_done(number: str, order: WorkOrder) -> str:
+    if order.state == State.CLOSED:
+        return _("Callback recorded; order %(number)s is closed.") % {"number": number}
+    if order.state == State.REOPENED:
+        return _("Callback recorded; order %(number)s is reopened to the unit.") % {"number": number}
+    return _("Requester of %(number)s not reached (attempt %(n)s of %(max)s).") % {
+        "number": number, "n": order.callback_attempts, "max": settings.JIESU["CALLBACK_MAX_ATTEMPTS"]}
+
+
+register(ActionSpec(
+    name="urge",
+    form=ReasonForm,
+    run=lambda actor, number, d: actions.urge_order(actor=actor, number=number, reason=d["reason"]),
+    done=lambda number, _r: _("Order %(number)s urged.") % {"number": number},
+    available=lambda c: (c.order.state in IN_HANDLING or c.order.state == State.RETURNED) and c.can(Action.URGE),
+    stay=True,
+))
+register(ActionSpec(
+    name="callback",
+    form=CallbackForm,
+    run=_record_callback,
+    done=_callback_done,
+    available=lambda c: c.order.state == State.CALLBACK_DUE and c.can(Action.CALLBACK),
+))
+register(ActionSpec(
+    name="reopen",
+    form=ReasonForm,
+    run=lambda actor, number, d: actions.reopen_order(actor=actor, number=number, reason=d["reason"]),
+    done=lambda number, _r: _("Order %(number)s reopened.") % {"number": number},
+    available=lambda c: c.order.state in (State.CALLBACK_DUE, State.CLOSED) and c.can(Action.REOPEN)
+    and c.order.lead_assignment is not None,
+))
+
+
+@screen("supervise")
+def render_supervise(
+    request: HttpRequest, *, number: str | None = None, failed: Failed | None = None, tab: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    actor = actor_of(request)
+    tab = tab if tab in TABS else "overdue"
+    lists = {"overdue": selectors.overdue(actor), "risk": selectors.at_risk(actor),
+             "callback": selectors.callback_queue(actor)}
+    counts = {name: qs.count() for name, qs in lists.items()}
+    items = list(lists[tab][: LIST_LIMIT + 1])
+    more = len(items) > LIST_LIMIT
+    rows = []
+    for o in items[:LIST_LIMIT]:
+        replies = list(o.replies.all()) if tab == "callback" else []
+        rows.append({"order": o, "lead": o.lead_assignment, "left": time_left(o.due_at),
+                     "reply": replies[-1] if replies else None})
+    context: dict[str, Any] = {"rows": rows, "more": more, "tab": tab, "counts": counts, "selected": None,
+                               "next": "supervise", "max_attempts": settings.JIESU["CALLBACK_MAX_ATTEMPTS"]}
+    number = number or (rows[0]["order"].number if rows else None)
+    if number:
+        try:
+            order = selectors.order_detail(actor, number)
+        except NotFound:
+            raise Http404 from None
+        ctx = context_for(actor, order)
+        forms = forms_for(ctx, failed, names=PANE_ACTIONS)
+        context.update({
+            "selected": order,
+            "forms": forms,
+            "left": time_left(order.due_at) if order.state in IN_HANDLING else None,
+            # The callback needs the requester's phone; urging does not.
+            "requesters": requester_rows(actor, order, where="callback", reveal="callback" in forms),
+        })
+    return page(request, "desk/supervise.html", context, screen="supervise", status=status)
+
+
+@require_GET
+@staff_required("supervise")
+def supervise(request: HttpRequest) -> HttpResponse:
+    return render_supervise(request, number=request.GET.get("n", "")[:20] or None, tab=request.GET.get("tab", ""))

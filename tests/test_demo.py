@@ -1,0 +1,213 @@
+"""The demo city: the gazetteer, the organisation, the people and orders that went through the
+real service functions, and that one seed and anchor always give the same city."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections import Counter, defaultdict
+from importlib import resources
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+
+from jiesu.accounts.models import Membership, Role
+from jiesu.catalogue.models import RoutingRule
+from jiesu.deadlines.models import DeadlineLimit
+from jiesu.deadlines.services import seed_calendar_from_library
+from jiesu.demo import people
+from jiesu.demo.build import DemoError, demo_accounts, format_accounts, load_demo
+from jiesu.orders.models import Event, OrderState, WorkOrder
+from jiesu.org.models import Area, Unit, UnitKind
+
+ANCHOR = dt.date(2026, 3, 2)
+FULL = ("东城区", "西城区", "朝阳区", "海淀区")
+
+
+def gazetteer() -> list[dict[str, str]]:
+    text = resources.files("jiesu.demo").joinpath("data/beijing_areas.csv").read_text(encoding="utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+# -- the gazetteer file (no database) -----------------------------------------------------------
+
+
+def test_gazetteer_has_every_district_and_township():
+    rows = gazetteer()
+    by_level = Counter(r["level"] for r in rows)
+    assert by_level["1"] == 1 and by_level["2"] == 16
+    assert by_level["3"] >= 300  # jionlp lists 339 township-level units for Beijing
+    codes = [r["code"] for r in rows]
+    assert len(codes) == len(set(codes))
+    known = set()
+    for r in rows:  # parents come first, so the file loads in one pass
+        assert not r["parent_code"] or r["parent_code"] in known, r
+        known.add(r["code"])
+    districts = {r["name"] for r in rows if r["level"] == "2"}
+    assert {
+        "东城区",
+        "西城区",
+        "朝阳区",
+        "海淀区",
+        "丰台区",
+        "石景山区",
+        "门头沟区",
+        "房山区",
+        "通州区",
+        "顺义区",
+        "昌平区",
+        "大兴区",
+        "怀柔区",
+        "平谷区",
+        "密云区",
+        "延庆区",
+    } == districts
+    assert {r["code"] for r in rows if r["level"] == "2"} >= {"110101", "110102", "110105", "110108"}
+
+
+def test_gazetteer_lists_communities_of_four_districts_completely():
+    rows = gazetteer()
+    name = {r["code"]: r["name"] for r in rows}
+    towns = defaultdict(list)
+    for r in rows:
+        if r["level"] == "4":
+            towns[r["parent_code"]].append(r["name"])
+    per_district = Counter(name[r["parent_code"]] for r in rows if r["level"] == "3")
+    for r in rows:
+        if r["level"] == "3" and name[r["parent_code"]] in FULL:
+            assert towns[r["code"]], f"{r['name']} has no communities"
+    district_of = {r["code"]: name[r["parent_code"]] for r in rows if r["level"] == "3"}
+    communities = Counter(district_of[town] for town, names in towns.items() for _ in names)
+    assert per_district["朝阳区"] == 43 and per_district["海淀区"] == 29
+    # jionlp's counts, less the few names it lists twice under one township.
+    assert [communities[d] for d in FULL] == [177, 259, 621, 661], communities
+    wangjing = next(r for r in rows if r["name"] == "望京街道")
+    assert "望京西园三区社区" in towns[wangjing["code"]]
+
+
+def test_gazetteer_keeps_both_names_of_area_offices():
+    rows = {(r["name"], r["alias"]) for r in gazetteer() if r["level"] == "3"}
+    assert ("旧宫地区", "旧宫镇") in rows
+    assert ("东坝地区", "东坝乡") in rows
+    assert ("常营地区", "常营回族乡") in rows
+    aliased = [r for r in gazetteer() if r["alias"]]
+    assert len(aliased) >= 50 and all(r["name"].endswith("地区") for r in aliased)
+
+
+# -- the loaded city ----------------------------------------------------------------------------
+
+
+def fingerprint() -> list[tuple]:
+    """Everything a person would see of the orders, without database ids."""
+    users = dict(people.User.objects.values_list("id", "username"))
+    events = defaultdict(list)
+    for e in Event.objects.order_by("at", "id").values_list(
+        "order__number", "code", "at", "actor_id", "from_state", "to_state", "reason"
+    ):
+        events[e[0]].append((e[1], e[2].isoformat(), users.get(e[3]), *e[4:]))
+    return [
+        (
+            o.number,
+            o.state,
+            o.request_type,
+            o.channel,
+            o.urgency,
+            o.title,
+            o.content,
+            o.address,
+            o.area.code if o.area else None,
+            o.category.code if o.category else None,
+            o.received_at.isoformat(),
+            o.due_at.isoformat() if o.due_at else None,
+            tuple(sorted(o.requesters.values_list("phone", "name"))),
+            tuple(events[o.number]),
+        )
+        for o in WorkOrder.objects.order_by("number").select_related("area", "category")
+    ]
+
+
+@pytest.mark.django_db
+def test_demo_loads_a_city_with_every_role_and_state():
+    summary = load_demo(orders=60, seed=7, anchor=ANCHOR)
+    assert summary.orders == WorkOrder.objects.count() == 60
+    assert summary.anchor.isoformat() == "2026-03-02T00:00:00+08:00"
+
+    # Geography and organisation.
+    assert Area.objects.filter(level=2).count() == 16 and Area.objects.filter(level=3).count() >= 300
+    assert Area.objects.get(name="旧宫地区").alias == "旧宫镇"
+    assert Area.objects.get(name="望京街道").path == "110000/110105/110105030"
+    kinds = set(Unit.objects.values_list("kind", flat=True))
+    assert kinds == set(UnitKind.values)
+    assert Unit.objects.filter(kind=UnitKind.STREET_OFFICE).count() == Area.objects.filter(level=3).count()
+    assert Unit.objects.get(code="PR110105").phone == "12309"
+    assert Unit.objects.filter(kind=UnitKind.NOTARY_OFFICE, name="北京市方圆公证处").exists()
+
+    # Routing: a street-level category goes to the street office of the street.
+    street = Area.objects.get(code="110105030")
+    rule = RoutingRule.objects.get(category__code="0102", area=street)
+    assert rule.lead_unit.code == "SO110105030"
+    assert RoutingRule.objects.get(category__code="0301", area=None).lead_unit.code == "UT-WATER"
+    assert 100 < RoutingRule.objects.count() < 5000
+
+    # Deadlines (DESIGN §4).
+    limits = {
+        (d.request_type, d.urgency, d.category.code if d.category else ""): (d.amount, d.unit)
+        for d in DeadlineLimit.objects.select_related("category")
+    }
+    assert limits[("", "emergency", "")] == (2, "hours")
+    assert limits[("", "", "03")] == (24, "hours")
+    assert limits[("", "", "")] == (7, "working_days")
+    assert (15, "working_days") in limits.values()
+
+    # People: every role has a user, and the accounts table logs in.
+    roles = set(Membership.objects.values_list("role", flat=True))
+    assert roles == set(Role.values)
+    rows = demo_accounts()
+    assert 18 <= len(rows) <= 25
+    assert authenticate(username="admin", password="admin").is_superuser
+    assert authenticate(username="handler1", password="handler1-demo") is not None
+    table = format_accounts(rows)
+    assert "calltaker1-demo" in table and "望京街道办事处" in table
+
+    # Orders: every state but draft is well represented; histories end where the orders are.
+    states = Counter(WorkOrder.objects.values_list("state", flat=True))
+    assert set(states) == set(OrderState.values), states
+    for order in WorkOrder.objects.exclude(state="draft").prefetch_related("events"):
+        moves = [e for e in order.events.all() if e.to_state]
+        assert moves and moves[-1].to_state == order.state, order.number
+        assert order.events.first().code == "created"
+        assert all(e.at < summary.anchor for e in order.events.all())
+        assert order.received_at >= summary.anchor - dt.timedelta(days=61)
+    merged = WorkOrder.objects.filter(state="merged").first()
+    assert merged.merged_into.requesters.count() >= 2
+    assert Event.objects.filter(code="returned").exists() and Event.objects.filter(code="urged").exists()
+    assert set(WorkOrder.objects.values_list("channel", flat=True)) >= {"hotline", "web", "app"}
+
+
+@pytest.mark.django_db
+def test_same_seed_and_anchor_give_the_same_city():
+    load_demo(orders=60, seed=99, anchor=ANCHOR)
+    first = fingerprint()
+    assert len(first) == 60
+    call_command("flush", interactive=False, verbosity=0)
+    seed_calendar_from_library()  # flush also empties the holiday table that migrations seed
+    load_demo(orders=60, seed=99, anchor=ANCHOR)
+    assert fingerprint() == first
+    call_command("flush", interactive=False, verbosity=0)
+    seed_calendar_from_library()
+    load_demo(orders=60, seed=100, anchor=ANCHOR)
+    assert fingerprint() != first
+
+
+@pytest.mark.django_db
+def test_demo_refuses_a_database_that_is_not_empty(capsys):
+    call_command("demo", "--orders", "20", "--seed", "3", "--anchor", "2026-03-02")
+    out = capsys.readouterr().out
+    assert "20 orders" in out and "admin" in out and "dispatcher1-demo" in out
+    with pytest.raises(CommandError, match="empty database"):
+        call_command("demo", "--orders", "20")
+    with pytest.raises(DemoError):
+        load_demo(orders=5)
+    with pytest.raises(CommandError, match="--anchor"):
+        call_command("demo", "--anchor", "yesterday")
