@@ -358,10 +358,19 @@ class Episode:
                 actions.reply_to_order,
                 actor=self._unit_actor(co),
                 unit=co,
-                body=texts.reply_text(rng, leaf=plan.leaf, top=top, leaf_name=name, place=plan.place)[1],
+                body=texts.reply_text(
+                    rng,
+                    leaf=plan.leaf,
+                    top=top,
+                    leaf_name=name,
+                    place=plan.place,
+                    request_type=plan.request_type,
+                )[1],
                 outcome="solved",
             )
-        outcome, body = texts.reply_text(rng, leaf=plan.leaf, top=top, leaf_name=name, place=plan.place)
+        outcome, body = texts.reply_text(
+            rng, leaf=plan.leaf, top=top, leaf_name=name, place=plan.place, request_type=plan.request_type
+        )
         self.do(
             at,
             actions.reply_to_order,

@@ -202,10 +202,13 @@ class Planner:
         self.world, self.rng, self.anchor, self.n = world, random.Random(seed), anchor, orders
         self.by_district: dict[str, list[Street]] = {}
         for s in world.streets:
-            self.by_district.setdefault(s.district, []).append(s)
+            # Development zones and the airport have no residents of their own to call.
+            if texts.TOWN_SUFFIX.search(s.name):
+                self.by_district.setdefault(s.district, []).append(s)
         self.rural = [
             s
-            for s in world.streets
+            for streets in self.by_district.values()
+            for s in streets
             if s.name.endswith(("镇", "乡")) or any(name.endswith("村") for _c, name in s.communities)
         ]
         self.focus = world.street(WANGJING)
@@ -296,7 +299,7 @@ class Planner:
             leaf, question, answer = rng.choice(P.QUESTIONS)
             street = self._street(leaf, channel)
             place = texts.place_for(rng, street)
-            content = texts.question_text(rng, question, caller)
+            content = texts.question_text(rng, question, caller, by_phone=channel == "hotline")
         elif kind == "suggest":
             leaf, template = rng.choice(P.SUGGESTIONS)
             street = self._street(leaf, channel)

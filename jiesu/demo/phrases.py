@@ -482,7 +482,8 @@ REPLIES: dict[str, tuple[tuple[str, str], ...]] = {
 }
 # More specific replies, by leaf or mid-level code, where the top-level ones would not fit.
 REPLIES_SPECIFIC: dict[str, tuple[tuple[str, str], ...]] = {
-    "0401": (("explained", "公交线路和站点涉及整体线网规划，已将诉求人建议转线网规划部门研究，并向诉求人做了解释。"),
+    "0401": (("explained", "公交线路和站点涉及整体线网规划，已将诉求人建议转线网规划部门研究，"
+                           "并向诉求人做了解释。"),
              ("solved", "已约谈公交运营企业，对相关驾驶员进行了批评教育，并加强线路服务监督。")),
     "0404": (("solved", "街道已协调共享单车企业到{place}清理淤积车辆，并施划了停放区域。"),
              ("partly", "已督促运维企业增加{place}周边的调度频次，高峰时段安排专人值守。")),
@@ -496,8 +497,23 @@ REPLIES_SPECIFIC: dict[str, tuple[tuple[str, str], ...]] = {
                ("explained", "已向诉求人详细解释{leaf}的收费标准和报停规定。")),
     "1004": (("solved", "街道司法所和社区人民调解委员会组织双方调解，已达成调解协议。"),
              ("partly", "社区已组织双方沟通，双方就主要问题达成一致，其余事项继续协调。")),
-    "1101": (("explained", "已电话联系诉求人，详细解答了{leaf}的办理条件、所需材料和流程，并协助预约办理时间。"),
+    "100103": (("explained", "已向诉求人说明{leaf}业务的办理条件和材料，并协助其预约了派出所窗口。"),
+               ("solved", "经核查系系统信息未同步，已为诉求人更正信息，业务已办结。")),
+    "1103": (("explained", "已告知诉求人{leaf}的办理方式，法院诉讼服务中心可提供立案指导。"),
+             ("solved", "法院已督促承办法官与诉求人联系，相关工作正在推进。")),
+    "1104": (("solved", "检察机关已受理该线索，经初步核查已立案办理，将依法督促相关行政机关履职。"),
+             ("explained", "已将控告申诉材料转相关检察部门依法审查，并告知诉求人办理程序和时限。")),
+    "1101": (("explained", "已电话联系诉求人，详细解答了{leaf}的办理条件、所需材料和流程，"
+                           "并协助预约办理时间。"),
              ("solved", "已为诉求人预约周末窗口，当日办结了{leaf}事项。")),
+}
+# A consultation, suggestion or praise that went to a unit gets an answer, not a repair.
+REPLIES_BY_TYPE: dict[str, tuple[tuple[str, str], ...]] = {
+    "consult": (("explained", "已电话联系诉求人，详细解答了{leaf}相关问题，并告知办理渠道和所需材料。"),
+                ("explained", "已向诉求人说明{leaf}的政策规定和办理流程，诉求人表示清楚了。")),
+    "suggest": (("explained", "感谢诉求人的建议，已将{leaf}相关建议纳入研究，条件成熟时推动落实。"),
+                ("partly", "诉求人关于{leaf}的建议已采纳部分内容，正在组织实施。")),
+    "praise": (("solved", "已向相关工作人员转达诉求人的表扬，感谢市民对我们工作的支持。"),),
 }
 CO_SUMMARIES: tuple[str, ...] = (
     "协办单位派员到现场配合核查并维持秩序。", "协办单位提供了相关资料并参与联合执法。",

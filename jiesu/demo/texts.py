@@ -68,7 +68,7 @@ def place_for(rng: random.Random, street: Street) -> Place:
         community = street.base + rng.choice(ESTATE_SUFFIXES)
         area_code = street.code
     home = _estate(community)
-    is_village = home.endswith("村")
+    is_village = home.endswith("村") and not home.endswith("新村")
     road_base = TOWN_SUFFIX.sub("", re.sub(r"[一二三四五六七八九十\d]+[区里村期]$", "", home)) or street.base
     road = road_base + (
         rng.choice(("胡同", "条", "街"))
@@ -76,19 +76,17 @@ def place_for(rng: random.Random, street: Street) -> Place:
         else rng.choice(ROAD_SUFFIXES)
     )
     road2 = street.base + rng.choice(ROAD_SUFFIXES)
-    n = rng.randint(1, 40)
+    n, house = rng.randint(1, 40), rng.randint(1, 300)
     form = rng.random()
     if is_village:
-        text = rng.choice(
-            (f"{home}村口", f"{home}{rng.randint(1, 300)}号附近", f"{home}村委会旁边", f"{home}东头")
-        )
-        address = f"{district_prefix}{home}{rng.randint(1, 300)}号"
+        text = rng.choice((f"{home}村口", f"{home}{house}号附近", f"{home}村委会旁边", f"{home}东头"))
+        address = f"{district_prefix}{home}{house}号"
     elif form < 0.45:
         text = f"{home}{n}号楼" + rng.choice(("", "楼下", "门口", "旁边", "东侧"))
         address = f"{district_prefix}{home}{n}号楼"
     elif form < 0.75:
-        text = f"{road}{rng.randint(1, 120)}号" + rng.choice(("", "附近", "门口"))
-        address = f"{district_prefix}{road}{rng.randint(1, 120)}号"
+        text = f"{road}{house // 3 + 1}号" + rng.choice(("", "附近", "门口"))
+        address = f"{district_prefix}{road}{house // 3 + 1}号"
     elif form < 0.9 and road2 != road:
         text = f"{road}与{road2}交叉口"
         address = f"{district_prefix}{road}与{road2}交叉口"
@@ -130,10 +128,10 @@ def _fill(rng: random.Random, template: str, *, place: Place, street: Street) ->
     )
 
 
-def _opening(rng: random.Random, caller: Caller, *, repeat: bool, leaf: str) -> str:
+def _opening(rng: random.Random, caller: Caller, *, repeat: bool, leaf: str, by_phone: bool) -> str:
     if repeat and rng.random() < 0.6:
         return rng.choice(P.OPENINGS_REPEAT)
-    if caller.elderly and rng.random() < 0.7:
+    if caller.elderly and by_phone and rng.random() < 0.7:
         return rng.choice(P.OPENINGS_ELDERLY)
     if caller.business and leaf.startswith(P.BUSINESS_LEAVES) and rng.random() < 0.7:
         return rng.choice(P.OPENINGS_BUSINESS)
@@ -154,7 +152,7 @@ def problem_text(
     """A complaint, help request or report in the caller's words."""
     template = rng.choice(P.PROBLEMS[leaf])
     body = _fill(rng, template, place=place, street=street)
-    parts = [_opening(rng, caller, repeat=repeat, leaf=leaf)]
+    parts = [_opening(rng, caller, repeat=repeat, leaf=leaf, by_phone=by_phone)]
     if request_type == "report" and rng.random() < 0.6:
         parts.append("我要举报，")
     parts.append(body)
@@ -176,9 +174,9 @@ def problem_text(
     return _fill(rng, "".join(parts), place=place, street=street)
 
 
-def question_text(rng: random.Random, question: str, caller: Caller) -> str:
+def question_text(rng: random.Random, question: str, caller: Caller, *, by_phone: bool = True) -> str:
     lead = rng.choice(("您好，", "你好，想咨询一下，", "", "麻烦问一下，"))
-    if caller.elderly:
+    if caller.elderly and by_phone:
         lead = rng.choice(("姑娘，我想问问，", "我是老年人，不太懂，想问一下，"))
     return lead + question
 
@@ -207,9 +205,16 @@ def title_for(*, request_type: str, leaf_name: str, street: Street) -> str:
     )
 
 
-def reply_text(rng: random.Random, *, leaf: str, top: str, leaf_name: str, place: Place) -> tuple[str, str]:
+def reply_text(
+    rng: random.Random, *, leaf: str, top: str, leaf_name: str, place: Place, request_type: str = "complaint"
+) -> tuple[str, str]:
     """(outcome, body) of a unit's reply."""
-    options = P.REPLIES_SPECIFIC.get(leaf) or P.REPLIES_SPECIFIC.get(leaf[:4]) or P.REPLIES[top]
+    options = (
+        P.REPLIES_BY_TYPE.get(request_type)
+        or P.REPLIES_SPECIFIC.get(leaf)
+        or P.REPLIES_SPECIFIC.get(leaf[:4])
+        or P.REPLIES[top]
+    )
     outcome, template = rng.choice(options)
     return outcome, template.format(leaf=leaf_name, place=place.text)
 
