@@ -97,9 +97,7 @@ TEMPLATES = [
 def _database() -> dict:
     url = os.environ.get("JIESU_DATABASE_URL", "")
     if url:
-        db = dj_database_url.parse(url, conn_max_age=60)
-        db.setdefault("TEST", {})
-        return db
+        return dict(dj_database_url.parse(url, conn_max_age=60))
     # SQLite: WAL journal, BEGIN IMMEDIATE and a busy timeout, so that concurrent writers
     # wait for each other instead of failing with "database is locked" (DESIGN §9).
     return {

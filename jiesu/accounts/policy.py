@@ -142,9 +142,12 @@ def can(actor: Actor, action: Action, order: WorkOrder | None = None, assignment
     """May ``actor`` take ``action`` on ``order`` (or on one of its assignments)?"""
     if actor.is_admin:
         return True
-    if action in UNIT_ACTIONS and assignment is not None:
-        if any(g.role in UNIT_ACTIONS[action] and g.unit_id == assignment.unit_id for g in actor.grants):
-            return True
+    if (
+        action in UNIT_ACTIONS
+        and assignment is not None
+        and any(g.role in UNIT_ACTIONS[action] and g.unit_id == assignment.unit_id for g in actor.grants)
+    ):
+        return True
     roles = CENTRE_ACTIONS.get(action)
     if not roles:
         return False

@@ -59,7 +59,8 @@ class Category(TreeNode):
         return " / ".join(self.ancestor_names())
 
     def ancestor_names(self) -> list[str]:
-        names, node = [], self
+        names: list[str] = []
+        node: Category | None = self
         while node is not None:
             names.append(node.name)
             node = node.parent

@@ -29,6 +29,11 @@ from jiesu.orders.models import WorkOrder
 
 BATCH = 100  # orders per transaction: few commits, small rollbacks
 MIN = dt.timedelta(minutes=1)
+REPLY_MARGIN = {
+    "callback_due": dt.timedelta(hours=1),
+    "reopened": dt.timedelta(hours=44),
+    "closed": dt.timedelta(hours=48),
+}
 
 
 class _Stop(Exception):
@@ -284,6 +289,9 @@ class Episode:
         )
         accepted_at = self.t
         reply_at = self._reply_time(accepted_at, due)
+        if fate in REPLY_MARGIN:
+            # Leave room before the anchor for the steps that this fate still needs.
+            reply_at = min(reply_at, self.limit - REPLY_MARGIN[fate])
         if rng.random() < 0.7:
             contact_at = self.later(5, 40) if self._quick() else self.later(20, 1200)
             if contact_at < reply_at:

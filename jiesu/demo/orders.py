@@ -91,7 +91,7 @@ RECEIVED_HOURS: dict[str, tuple[float, float]] = {
     "accepted": (6, 240),
     "replied": (24, 192),
     "callback_due": (48, 360),
-    "reopened": (144, 384),
+    "reopened": (240, 384),
     "closed": (240, WINDOW_DAYS * 24),
     "answered_closed": (2, WINDOW_DAYS * 24),
     "referred_closed": (6, WINDOW_DAYS * 24),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher, make_password
 
 from jiesu.accounts.models import Membership, Role, User
 from jiesu.accounts.policy import Actor
@@ -66,6 +66,13 @@ class _DemoPasswordHasher(PBKDF2PasswordHasher):
     iterations = 1000
 
 
+def _hash(password: str) -> str:
+    if type(get_hasher("default")) is PBKDF2PasswordHasher:
+        fast = _DemoPasswordHasher()
+        return fast.encode(password, fast.salt())
+    return make_password(password)  # another configured hasher: use it as it is
+
+
 def demo_accounts() -> list[tuple[str, str, str, str]]:
     """(username, password, role(s), unit name) of the accounts to log in with."""
     names = dict(Unit.objects.filter(code__in=[a.unit for a in ACCOUNTS]).values_list("code", "name"))
@@ -94,7 +101,6 @@ def format_accounts(rows: list[tuple[str, str, str, str]]) -> str:
 
 def create_people() -> dict[str, Actor]:
     """Create the accounts and unit staff; return an actor for every username."""
-    hasher = _DemoPasswordHasher()
     units = {u.code: u for u in Unit.objects.select_related("area")}
     users = [
         User(
@@ -102,7 +108,7 @@ def create_people() -> dict[str, Actor]:
             display_name=a.display_name,
             is_superuser=a.superuser,
             is_staff=a.superuser,
-            password=hasher.encode(a.password, hasher.salt()),
+            password=_hash(a.password),
         )
         for a in ACCOUNTS
     ]

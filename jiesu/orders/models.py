@@ -7,8 +7,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from jiesu.catalogue.models import Category, Channel, RequestType, Urgency
-from jiesu.org.models import Area, Unit
 from jiesu.orders.states import Outcome, State
+from jiesu.org.models import Area, Unit
 
 
 class OrderState(models.TextChoices):

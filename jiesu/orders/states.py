@@ -59,6 +59,6 @@ class Outcome(enum.StrEnum):
     EMERGENCY = "emergency"  # 110/119/120/122
     LEGAL_PROCESS = "legal_process"  # litigation, arbitration, reconsideration, discipline, petitions
     DUPLICATE = "duplicate"  # a duplicate with nothing new
-    SECRET = "secret"  # state secrets, trade secrets or privacy
+    SECRET = "secret"  # noqa: S105 - state secrets, trade secrets or privacy
     NO_DUTY = "no_duty"  # outside every unit's duty
     UNLAWFUL = "unlawful"  # unlawful or against public order

@@ -125,12 +125,19 @@ register(ActionSpec(
 
 def extension_rows(extensions: list[Extension], failed: Failed | None) -> list[tuple[Extension, Any]]:
     """Each pending extension request with its decision form (the refused one as posted)."""
-    rows = []
+    rows: list[tuple[Extension, Any]] = []
+    refused = failed.extension if failed is not None and failed.action == "decide_extension" else None
     for ext in extensions:
-        if failed is not None and failed.action == "decide_extension" and failed.extension == ext.pk:
-            rows.append((ext, failed.form))
+        if ext.pk == refused:
+            rows.append((ext, failed.form))  # type: ignore[union-attr]
         else:
             rows.append((ext, ExtensionDecisionForm(initial={"extension": ext.pk})))
+    if refused is not None and not any(ext.pk == refused for ext, _form in rows):
+        # Decided meanwhile (or never pending): show it with the refusal, so the message is seen.
+        ext = Extension.objects.filter(pk=refused, assignment__order__number=failed.number).select_related(  # type: ignore[union-attr]
+            "assignment__unit", "assignment__order", "requested_by").first()
+        if ext is not None:
+            rows.insert(0, (ext, failed.form))  # type: ignore[union-attr]
     return rows
 
 
@@ -140,7 +147,8 @@ def render_dispatch(
     status: int = 200,
 ) -> HttpResponse:
     actor = actor_of(request)
-    tab = "extensions" if tab == "extensions" else "queue"
+    refused_ruling = failed is not None and failed.action == "decide_extension"
+    tab = "extensions" if tab == "extensions" or refused_ruling else "queue"
     queue_qs = selectors.triage_queue(actor)
     queue = list(queue_qs[: QUEUE_LIMIT + 1])
     more = len(queue) > QUEUE_LIMIT

@@ -19,7 +19,7 @@ MAX_REASON = 2000
 def lock_order(number_or_id: str | int) -> WorkOrder:
     """Fetch the order with a row lock (``SELECT … FOR UPDATE``; on SQLite the transaction's
     ``BEGIN IMMEDIATE`` already serialises writers). Must run inside ``transaction.atomic``."""
-    qs = WorkOrder.objects.select_for_update()
+    qs = WorkOrder.objects.select_for_update(of=("self",))
     key = {"pk": number_or_id} if isinstance(number_or_id, int) else {"number": number_or_id}
     try:
         return qs.select_related("area", "category").get(**key)

@@ -12,12 +12,12 @@ from jiesu.accounts.policy import Action, Actor
 from jiesu.catalogue.models import Category
 from jiesu.deadlines import services as deadlines
 from jiesu.deadlines.calendar import WorkCalendar
-from jiesu.org.models import Area, Unit
 from jiesu.orders.actions.base import MAX_REASON, clean_text, guard_move, lock_order, require
 from jiesu.orders.errors import InvalidInput
 from jiesu.orders.events import EventCode, record
 from jiesu.orders.models import Assignment, AssignmentRole, AssignmentState, WorkOrder
 from jiesu.orders.states import State
+from jiesu.org.models import Area, Unit
 
 
 def _unit(code: str) -> Unit:

@@ -116,7 +116,7 @@ def request_extension(*, actor: Actor, number: str, working_days: int, reason: s
             raise IllegalTransition(_("An extension request is already waiting for the centre."))
         now = clock.now()
         extension = Extension.objects.create(
-            assignment=assignment, working_days=working_days, reason=reason, requested_by_id=actor.user_id,
+            assignment=assignment, working_days=working_days, reason=reason, requested_by_id=actor.user_id,  # type: ignore[misc]  # the system actor has no user
             requested_at=now, old_due_at=assignment.due_at,
         )
         record(order=order, code=EventCode.EXTENSION_REQUESTED, actor_id=actor.user_id, at=now, reason=reason,
@@ -202,7 +202,7 @@ def reply_to_order(
             if has_co and not summary:
                 raise InvalidInput(_("Say what the co-handling units did."), field="co_unit_summary")
         now = clock.now()
-        reply = Reply.objects.create(order=order, assignment=assignment, author_id=actor.user_id, body=body,
+        reply = Reply.objects.create(order=order, assignment=assignment, author_id=actor.user_id, body=body,  # type: ignore[misc]
                                      co_unit_summary=summary, outcome=outcome, created_at=now)
         assignment.state, assignment.replied_at = AssignmentState.REPLIED, now
         update = ["state", "replied_at"]

@@ -15,7 +15,6 @@ from jiesu import clock
 from jiesu.accounts.policy import Action, Actor
 from jiesu.catalogue.models import Category, Channel, RequestType, Urgency
 from jiesu.deadlines.calendar import SHANGHAI
-from jiesu.org.models import Area
 from jiesu.orders.actions.base import (
     MAX_REASON,
     clean_text,
@@ -35,6 +34,7 @@ from jiesu.orders.models import (
     WorkOrder,
 )
 from jiesu.orders.states import TERMINAL, State
+from jiesu.org.models import Area
 
 # Mobile (1[3-9] + 9 digits), or a landline with optional area code and extension.
 PHONE_RE = re.compile(r"^(?:\+?86[- ]?)?(?:1[3-9]\d{9}|(?:0\d{2,3}[- ]?)?[2-9]\d{6,7}(?:-\d{1,6})?|12345|110|119|120|122)$")
