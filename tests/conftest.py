@@ -12,6 +12,7 @@ from jiesu.accounts.models import Membership, Role, User
 from jiesu.accounts.policy import Actor
 from jiesu.catalogue.models import Category, Channel, RequestType
 from jiesu.deadlines.calendar import SHANGHAI
+from jiesu.deadlines.services import seed_calendar_from_library
 from jiesu.org.models import Area, AreaLevel, Unit, UnitKind
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
@@ -47,6 +48,8 @@ class City:
 
 
 def build_city() -> City:
+    # Transactional tests flush every table, the migration-seeded calendar included.
+    seed_calendar_from_library()
     city = Area.objects.create(code="110000", name="北京市", level=AreaLevel.CITY)
     chaoyang = Area.objects.create(code="110105", name="朝阳区", level=AreaLevel.DISTRICT, parent=city)
     haidian = Area.objects.create(code="110108", name="海淀区", level=AreaLevel.DISTRICT, parent=city)
