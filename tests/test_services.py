@@ -327,3 +327,28 @@ def test_public_rating_is_a_web_callback(city, new_order):
     actions.rate_order(number=order.number, phone="13812345678", solved=True, satisfaction="satisfied")
     order.refresh_from_db()
     assert order.state == State.CLOSED and order.callbacks.get().via == "web"
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("138 1234 5678", "13812345678"),
+        ("+86 13812345678", "13812345678"),
+        ("8613812345678", "13812345678"),
+        ("010-65123456", "01065123456"),
+        ("(010)65123456", "01065123456"),
+        ("65123456", "65123456"),
+    ],
+)
+def test_phone_numbers_are_stored_as_digits(typed, stored):
+    from jiesu.orders.actions.intake import normalise_phone
+
+    assert normalise_phone(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["", "123", "1381234567", "23812345678", "abc", "138123456789999", "1381234567８"])
+def test_invalid_phone_numbers(typed):
+    from jiesu.orders.actions.intake import normalise_phone
+
+    with pytest.raises(InvalidInput):
+        normalise_phone(typed)

@@ -339,6 +339,13 @@ class Episode:
                     reason=rng.choice(P.URGE_REASONS),
                 )
         if fate == "accepted":
+            if due < self.limit and rng.random() < 0.6:  # overdue at the anchor: the supervisor urges
+                self.do(
+                    max(due, self.t) + dt.timedelta(hours=rng.uniform(1, 20)),
+                    actions.urge_order,
+                    actor=self.cast["supervisor1"],
+                    reason=rng.choice(P.URGE_REASONS),
+                )
             return
         if fate == "replied":
             reply_at = max(self.limit - dt.timedelta(minutes=rng.uniform(10, 180)), self.t + MIN)

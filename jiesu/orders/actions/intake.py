@@ -37,7 +37,7 @@ from jiesu.orders.states import TERMINAL, State
 from jiesu.org.models import Area
 
 # Mobile (1[3-9] + 9 digits), or a landline with optional area code and extension.
-PHONE_RE = re.compile(r"^(?:\+?86[- ]?)?(?:1[3-9]\d{9}|(?:0\d{2,3}[- ]?)?[2-9]\d{6,7}(?:-\d{1,6})?|12345|110|119|120|122)$")
+PHONE_RE = re.compile(r"^(?:\+?86[- ]?)?(?:1[3-9]\d{9}|(?:0\d{2,3}[- ]?)?[2-9]\d{6,7}(?:-\d{1,6})?)$", re.ASCII)
 ONLINE_CHANNELS = frozenset({Channel.WEB, Channel.APP, Channel.API})
 # Online intake is acknowledged (dispatched or answered) within 2 hours (DB11 draft, DESIGN §4).
 TRIAGE_HOURS = 2
@@ -51,10 +51,15 @@ class RequesterInput:
 
 
 def normalise_phone(raw: str) -> str:
+    """Validate a phone number and store it as digits only, without the +86 country code, so
+    that the caller-history lookup and the public track page match however it was typed."""
     phone = re.sub(r"[\s()（）]", "", raw or "")
     if not PHONE_RE.match(phone):
-        raise InvalidInput(_("“%(phone)s” is not a valid phone number."), field="phone", phone=raw[:30])
-    return phone.removeprefix("+86").removeprefix("86").lstrip("- ") if len(phone) > 11 else phone
+        raise InvalidInput(_("“%(phone)s” is not a valid phone number."), field="phone", phone=(raw or "")[:30])
+    digits = re.sub(r"\D", "", phone)
+    if phone.startswith(("+86", "86")) and len(digits) > 11:
+        digits = digits[2:]
+    return digits
 
 
 def _choice(value: str, choices, *, field: str, label) -> str:
