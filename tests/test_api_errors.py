@@ -328,3 +328,18 @@ def test_docs_load_nothing_from_the_internet(api):
     assert '"validatorUrl": null' in html
     for url in urls:
         assert Client().get(url).status_code == 200, url
+
+
+def test_a_bug_is_a_json_500_without_details(api, new_order, monkeypatch):
+    from jiesu.orders import selectors
+
+    number = new_order().number
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(selectors, "order_detail", broken)
+    r = api.get(f"orders/{number}", lang="en")
+    body = refused(r, 500, "server_error")
+    assert "secret internals" not in r.content.decode() and "Traceback" not in r.content.decode()
+    assert body["message"] == "Something went wrong on our side; the error has been logged."

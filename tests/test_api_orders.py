@@ -56,6 +56,9 @@ def test_create_a_draft_and_a_confidential_report(api):
     chosen = api.create({"confidential": True, "requesters": [{"phone": "010-65001234", "confidential": True}]})
     assert chosen.status_code == 201
     assert chosen.json()["confidential"] is True and chosen.json()["requesters"][0]["confidential"] is True
+    assert chosen.json()["requesters"][0]["phone"] == "01065001234"  # stored as digits
+    found = api.get("orders", query={"phone": "010-6500 1234"}).json()["results"]
+    assert [o["number"] for o in found] == [chosen.json()["number"]]
 
 
 def test_create_needs_a_role_that_records_orders(api):
@@ -273,6 +276,10 @@ def test_list_filters(api, spread):
     assert set(_numbers(api, received_to="2026-06-01")) == {s["lamp"]}
     assert set(_numbers(api, phone="13900002222")) == {s["noise"]}
     assert set(_numbers(api, phone="139 0000 2222")) == {s["noise"]}
+    assert set(_numbers(api, phone="+86 13900002222")) == {s["noise"]}
+    assert _numbers(api, phone="13900009999") == []
+    r = api.get("orders", query={"phone": "call me"})
+    assert r.status_code == 422 and r.json()["field"] == "phone"
     assert _numbers(api, state="dispatched", area="110105") == [s["water"], s["lamp"]]  # newest first
 
 

@@ -213,3 +213,21 @@ def test_demo_refuses_a_database_that_is_not_empty(capsys):
         load_demo(orders=5)
     with pytest.raises(CommandError, match="--anchor"):
         call_command("demo", "--anchor", "yesterday")
+
+
+@pytest.mark.django_db
+def test_deadline_memo_is_opt_in_and_follows_edits(city):
+    """The demo reads the limit table once per run (``deadlines.cached``); outside that block,
+    and after any edit inside it, every read sees the table as it is."""
+    from jiesu.deadlines import services as deadlines
+
+    def terms():
+        return deadlines.terms_for(request_type="complaint", urgency="normal", category=city.lamp)
+
+    assert terms().handling.amount == 7  # nothing configured: the built-in default
+    with deadlines.cached():
+        assert terms().handling.amount == 7
+        DeadlineLimit.objects.create(category=city.road, amount=3, unit="working_days")
+        assert terms().handling.amount == 3  # the save cleared the memo
+        assert deadlines.load_calendar() is deadlines.load_calendar()
+    assert deadlines.load_calendar() is not deadlines.load_calendar()

@@ -567,3 +567,18 @@ def test_extension_pending_order_still_listed(login, city, new_order):
     html = login("handler").get(reverse("desk:inbox")).content.decode()
     assert "extension asked" in html
     assert Assignment.objects.get(order=order).state == AssignmentState.ACCEPTED
+
+
+@pytest.mark.parametrize("n", [5, 20])
+def test_caller_history_query_count(login, city, new_order, django_assert_max_num_queries, n):
+    for i in range(n):
+        new_order(content=f"第 {i} 次来电")
+    client = login("calltaker")
+    with django_assert_max_num_queries(5):
+        html = client.get(reverse("desk:caller_history"), {"phone": "13812345678"}).content.decode()
+    assert html.count('<li>') == min(n, 10)
+
+
+def test_desk_keeps_no_personal_data_in_the_browser_history_cache(login, city):
+    html = login("dispatcher").get(reverse("desk:dispatch")).content.decode()
+    assert '"historyCacheSize":0' in html

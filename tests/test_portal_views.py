@@ -140,7 +140,7 @@ def test_replies_and_rating(en, city, new_order):
     url = reverse("portal:track_detail", args=[order.number])
     html = en.get(url).content.decode()
     assert "三里屯街道办事处" in html and "路灯已于昨日修复。" in html
-    assert 'action="%s"' % reverse("portal:rate", args=[order.number]) in html
+    assert f'action="{reverse("portal:rate", args=[order.number])}"' in html
     # Incomplete rating: clear message, nothing recorded.
     response = en.post(reverse("portal:rate", args=[order.number]), {"solved": "yes"})
     assert response.status_code == 422 and b"Please say how satisfied you are." in response.content

@@ -26,7 +26,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
@@ -83,11 +83,11 @@ def install(api: NinjaAPI) -> None:
         details = _validation_details(exc.errors)
         fields = list(dict.fromkeys(d["field"] for d in details if d["field"]))
         if fields:
-            message = _g("Some fields are missing or have the wrong type: %(fields)s.") % {
+            message = gettext("Some fields are missing or have the wrong type: %(fields)s.") % {
                 "fields": ", ".join(fields)
             }
         else:
-            message = _g("The request body must be a JSON object with the documented fields.")
+            message = gettext("The request body must be a JSON object with the documented fields.")
         first = fields[0] if fields else None
         return _respond(api, request, 422, "invalid", message, field=first, errors=details)
 

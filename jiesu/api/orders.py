@@ -50,6 +50,7 @@ from jiesu.api.schemas import (
 )
 from jiesu.deadlines.calendar import SHANGHAI
 from jiesu.orders import actions, selectors
+from jiesu.orders.actions.intake import normalise_phone
 from jiesu.orders.errors import InvalidInput, NotFound
 from jiesu.orders.models import OrderState, Requester, WorkOrder
 
@@ -152,7 +153,8 @@ def list_orders(request: HttpRequest, filters: Query[OrderQuery]) -> dict[str, A
     actor = actor_of(request)
     if filters.state and filters.state not in OrderState.values:
         raise InvalidInput(_("Unknown state “%(value)s”."), field="state", value=filters.state[:40])
-    phone = "".join((filters.phone or "").split())
+    # Stored as digits (without +86): search the way it was stored, however it was typed.
+    phone = normalise_phone(filters.phone) if filters.phone else ""
     qs = selectors.order_list(
         actor,
         selectors.OrderFilter(

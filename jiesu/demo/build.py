@@ -89,7 +89,7 @@ def load_demo(
     at = anchor_for(anchor)
     # The callback queue's tasks are not needed: the demo opens callbacks itself, in the past.
     tasks = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
-    with override_settings(TASKS=tasks), deadlines.cached(), _quiet_calendar():
+    with override_settings(TASKS=tasks), _quiet_calendar():
         with transaction.atomic():
             categories = resources.files("jiesu.demo").joinpath("data/categories.csv").read_bytes()
             import_categories_csv(file=categories)
@@ -107,8 +107,10 @@ def load_demo(
             actors = people.create_people()
         plans = plan_orders(world=world, seed=seed, anchor=at, orders=orders)
         cast = lifecycle.Cast(actors)
-        lifecycle.create_all(plans, cast)
-        lifecycle.play_all(plans, world=world, cast=cast, seed=seed, limit=at)
+        # From here on the calendar and the limit table no longer change: read them once.
+        with deadlines.cached():
+            lifecycle.create_all(plans, cast)
+            lifecycle.play_all(plans, world=world, cast=cast, seed=seed, limit=at)
     states = Counter(WorkOrder.objects.values_list("state", flat=True))
     return DemoSummary(
         anchor=at,

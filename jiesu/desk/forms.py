@@ -78,7 +78,7 @@ class IntakeForm(DeskForm):
     idempotency_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("do") == "answer" and not (data.get("answer") or "").strip():
             self.add_error("answer", _("Write the answer given to the caller."))
         return data

@@ -15,7 +15,6 @@ from jiesu.accounts import policy
 from jiesu.accounts.models import Role
 from jiesu.accounts.policy import Actor
 from jiesu.catalogue.models import Category, RoutingRule
-from jiesu.org.models import Area, AreaLevel, Unit, UnitKind
 from jiesu.orders import selectors
 from jiesu.orders.models import (
     Assignment,
@@ -24,6 +23,7 @@ from jiesu.orders.models import (
     PersonalDataView,
     WorkOrder,
 )
+from jiesu.org.models import Area, AreaLevel, Unit, UnitKind
 
 # ---------------------------------------------------------------------------------------------
 # Pick lists

@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 
 from jiesu.catalogue.models import Category, Channel, RequestType
 from jiesu.deadlines.calendar import SHANGHAI
-from jiesu.org.models import Area, Unit
 from jiesu.orders.events import LABELS, EventCode
 from jiesu.orders.models import (
     AssignmentRole,
@@ -23,6 +22,7 @@ from jiesu.orders.models import (
     ReplyOutcome,
     Satisfaction,
 )
+from jiesu.org.models import Area, Unit
 
 
 @dataclass
@@ -143,12 +143,14 @@ def timeline(events: list[Event]) -> list[Row]:
         elif code == EventCode.URGED:
             details.append((_("Overdue"), _yes(d.get("overdue"))))
         label = LABELS.get(code)  # type: ignore[call-overload]
+        # A co-unit's step leaves the order's state as it was: no transition to show.
+        moved = e.from_state != e.to_state
         rows.append(Row(
             event=e,
             label=str(label) if label else code,
             actor=(str(e.actor) if e.actor else _("System")),
-            from_label=_label(OrderState, e.from_state) if e.from_state else "",
-            to_label=_label(OrderState, e.to_state) if e.to_state else "",
+            from_label=_label(OrderState, e.from_state) if e.from_state and moved else "",
+            to_label=_label(OrderState, e.to_state) if e.to_state and moved else "",
             reason=e.reason,
             details=[(k, v) for k, v in details if v not in ("", None)],
             link=link,

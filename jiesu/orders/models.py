@@ -199,7 +199,7 @@ class Assignment(models.Model):
     class Meta:
         verbose_name = _("assignment")
         verbose_name_plural = _("assignments")
-        ordering = ["role", "id"]
+        ordering = ["-role", "id"]  # lead before co
         indexes = [models.Index(fields=["unit", "state", "due_at"])]
 
     def __str__(self) -> str:

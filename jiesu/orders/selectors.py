@@ -29,7 +29,7 @@ LIST_RELATED = ("area", "category", "category__parent")
 
 def _with_assignments(qs: QuerySet) -> QuerySet:
     return qs.select_related(*LIST_RELATED).prefetch_related(
-        Prefetch("assignments", queryset=Assignment.objects.select_related("unit").order_by("role", "id"))
+        Prefetch("assignments", queryset=Assignment.objects.select_related("unit").order_by("-role", "id"))
     )
 
 

@@ -125,19 +125,18 @@ register(ActionSpec(
 
 def extension_rows(extensions: list[Extension], failed: Failed | None) -> list[tuple[Extension, Any]]:
     """Each pending extension request with its decision form (the refused one as posted)."""
-    rows: list[tuple[Extension, Any]] = []
-    refused = failed.extension if failed is not None and failed.action == "decide_extension" else None
-    for ext in extensions:
-        if ext.pk == refused:
-            rows.append((ext, failed.form))  # type: ignore[union-attr]
-        else:
-            rows.append((ext, ExtensionDecisionForm(initial={"extension": ext.pk})))
-    if refused is not None and not any(ext.pk == refused for ext, _form in rows):
+    if failed is None or failed.action != "decide_extension" or failed.extension is None:
+        return [(ext, ExtensionDecisionForm(initial={"extension": ext.pk})) for ext in extensions]
+    rows: list[tuple[Extension, Any]] = [
+        (ext, failed.form if ext.pk == failed.extension else ExtensionDecisionForm(initial={"extension": ext.pk}))
+        for ext in extensions
+    ]
+    if not any(ext.pk == failed.extension for ext in extensions):
         # Decided meanwhile (or never pending): show it with the refusal, so the message is seen.
-        ext = Extension.objects.filter(pk=refused, assignment__order__number=failed.number).select_related(  # type: ignore[union-attr]
+        refused = Extension.objects.filter(pk=failed.extension, assignment__order__number=failed.number).select_related(
             "assignment__unit", "assignment__order", "requested_by").first()
-        if ext is not None:
-            rows.insert(0, (ext, failed.form))  # type: ignore[union-attr]
+        if refused is not None:
+            rows.insert(0, (refused, failed.form))
     return rows
 
 

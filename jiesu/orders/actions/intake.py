@@ -38,7 +38,6 @@ from jiesu.org.models import Area
 
 # Mobile (1[3-9] + 9 digits), or a landline with optional area code and extension.
 PHONE_RE = re.compile(r"^(?:\+?86[- ]?)?(?:1[3-9]\d{9}|(?:0\d{2,3}[- ]?)?[2-9]\d{6,7}(?:-\d{1,6})?)$", re.ASCII)
-ONLINE_CHANNELS = frozenset({Channel.WEB, Channel.APP, Channel.API})
 # Online intake is acknowledged (dispatched or answered) within 2 hours (DB11 draft, DESIGN §4).
 TRIAGE_HOURS = 2
 
