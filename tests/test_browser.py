@@ -56,7 +56,19 @@ def city_live(live_server):
     return build_city()
 
 
+def _need_catalogue(lang: str) -> None:
+    """The Chinese run checks Chinese text: say plainly when the catalogue is not compiled."""
+    from django.conf import settings
+
+    if lang == "zh" and not any(
+        (Path(p) / "zh_Hans" / "LC_MESSAGES" / "django.mo").exists() for p in settings.LOCALE_PATHS
+    ):
+        pytest.fail("the Chinese catalogue is not compiled (jiesu/locale/zh_Hans/LC_MESSAGES/django.mo): "
+                    "run `django-admin compilemessages` first")
+
+
 def _context(browser, lang: str, **kw):
+    _need_catalogue(lang)
     # The browser asks for Chinese; the English run switches with the language button.
     context = browser.new_context(locale="zh-CN", **kw)
     context.set_default_timeout(15_000)

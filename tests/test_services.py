@@ -352,3 +352,17 @@ def test_invalid_phone_numbers(typed):
 
     with pytest.raises(InvalidInput):
         normalise_phone(typed)
+
+
+def test_reopen_goes_to_the_unit_that_replied_not_the_one_that_returned(city, new_order):
+    order = new_order()
+    actions.dispatch_order(actor=city.actor("dispatcher"), number=order.number, lead_unit="ZGC")
+    actions.return_assignment(actor=city.actor("zgc_handler"), number=order.number, reason="不属本辖区。")
+    actions.dispatch_order(actor=city.actor("dispatcher"), number=order.number, lead_unit="SLT")
+    actions.accept_assignment(actor=city.actor("handler"), number=order.number)
+    actions.reply_to_order(actor=city.actor("handler"), number=order.number, body="已处理。", outcome="solved")
+    actions.open_callback(actor=city.actor("supervisor"), number=order.number)
+    actions.record_callback(actor=city.actor("supervisor"), number=order.number, reached=True, solved=False,
+                            satisfaction=Satisfaction.UNSATISFIED)
+    live = Assignment.objects.filter(order=order, state=AssignmentState.DISPATCHED).get()
+    assert live.unit.code == "SLT"

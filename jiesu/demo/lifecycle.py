@@ -130,7 +130,6 @@ class Episode:
             key=lambda m: (m[0], m[1]),
         )
         self.last_merge = self.merges[-1][0] if self.merges else plan.received_at
-        self.rerouted = False
 
     # -- time and steps ---------------------------------------------------------------------
 
@@ -229,12 +228,8 @@ class Episode:
 
     def _handle(self, fate: str) -> None:
         plan, rng = self.plan, self.rng
-        # A reopened order goes back to "the lead assignment that is not cancelled", and a
-        # returned one is not cancelled (orders/actions/followup.py): until that is fixed, an
-        # order that was ever returned is not reopened in the demo.
-        chance = {"returned": 0.6, "reopened": 0.0}.get(fate, 0.07)
+        chance = 0.6 if fate == "returned" else 0.07
         wrong = self._wrong_unit() if rng.random() < chance else ""
-        self.rerouted = bool(wrong) or fate == "returned"
         self._dispatch(wrong or plan.lead, [] if wrong else plan.co)
         if wrong or fate == "returned":
             returner = wrong or plan.lead
@@ -412,14 +407,14 @@ class Episode:
             return
         if rng.random() < 0.12:
             self._unreached()
-        if fate == "reopened" or (roll < 0.13 and not self.rerouted):
+        if fate == "reopened" or roll < 0.13:
             self._callback("unsatisfied", solved=False)
             if fate == "reopened":
                 return
             self._rework()
         satisfaction, solved = self._happy()
         self._callback(satisfaction, solved=solved)
-        if rng.random() < 0.01 and not self.rerouted:
+        if rng.random() < 0.01:
             self.do(
                 self.later(1, 5, unit="days"),
                 actions.reopen_order,

@@ -99,7 +99,13 @@ def _send_back(order: WorkOrder, actor: Actor, now) -> None:
     """重办: the lead unit gets the order again with a fresh deadline, to accept anew."""
     from jiesu.orders.actions.dispatch import new_assignment
 
-    lead = order.assignments.filter(role=AssignmentRole.LEAD).exclude(state=AssignmentState.CANCELLED).first()
+    # The unit that replied last, not one that returned the order earlier.
+    lead = (
+        order.assignments.filter(role=AssignmentRole.LEAD)
+        .exclude(state__in=[AssignmentState.CANCELLED, AssignmentState.RETURNED])
+        .order_by("-id")
+        .first()
+    )
     if lead is None:
         raise IllegalTransition(_("Order %(number)s has no lead unit to reopen it to."), number=order.number)
     lead.state = AssignmentState.CANCELLED
