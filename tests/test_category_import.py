@@ -13,6 +13,15 @@ from jiesu.accounts.policy import Actor
 from jiesu.catalogue.models import Category
 from jiesu.catalogue.services import CategoryImportError, import_categories_csv
 
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The assertions read the English messages; the Chinese ones are checked once below."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
 HEADER = "code,name,name_en,parent_code,keywords\n"
 SMALL = HEADER + (
     "01,城乡建设,Urban construction,,\n"
@@ -160,3 +169,12 @@ def test_management_command(tmp_path, capsys):
     assert "Line 2" in capsys.readouterr().err
     with pytest.raises(CommandError, match="No such file"):
         call_command("import_categories", str(tmp_path / "missing.csv"))
+
+
+def test_errors_speak_chinese_by_default(db):
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        with pytest.raises(CategoryImportError) as info:
+            import_categories_csv(file="code,name,name_en,parent_code,keywords\n01,,,,\n".encode())
+        assert str(info.value.problems[0]) == "第 2 行：名称为空。"
