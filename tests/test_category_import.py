@@ -176,5 +176,5 @@ def test_errors_speak_chinese_by_default(db):
 
     with translation.override("zh-hans"):
         with pytest.raises(CategoryImportError) as info:
-            import_categories_csv(file="code,name,name_en,parent_code,keywords\n01,,,,\n".encode())
+            import_categories_csv(file=b"code,name,name_en,parent_code,keywords\n01,,,,\n")
         assert str(info.value.problems[0]) == "第 2 行：名称为空。"
