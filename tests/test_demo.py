@@ -187,8 +187,9 @@ def test_demo_loads_a_city_with_every_role_and_state():
     assert set(WorkOrder.objects.values_list("channel", flat=True)) >= {"hotline", "web", "app"}
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # flush truncates: PostgreSQL refuses inside a transaction
 def test_same_seed_and_anchor_give_the_same_city():
+    seed_calendar_from_library()
     load_demo(orders=60, seed=99, anchor=ANCHOR)
     first = fingerprint()
     assert len(first) == 60

@@ -281,7 +281,7 @@ def import_categories_csv(*, file: str | os.PathLike | bytes | IO[Any], actor: A
     if problems:
         raise CategoryImportError(problems)
     with transaction.atomic():
-        current = {c.code: c for c in Category.objects.select_for_update().select_related("parent")}
+        current = {c.code: c for c in Category.objects.select_for_update(of=("self",)).select_related("parent")}
         existing = {code: (c.parent.code if c.parent else None) for code, c in current.items()}
         problems = _check_tree(rows, existing)
         if problems:
