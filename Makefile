@@ -13,7 +13,12 @@ $(BIN)/jiesu: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(BIN)/jiesu
 
-install: $(BIN)/jiesu
+# Apache ECharts for the dashboards, from npm at install time (pinned and checked; see jiesu/insight/assets.py).
+ECHARTS := jiesu/insight/static/jiesu/vendor/echarts/VERSION
+$(ECHARTS): jiesu/insight/assets.py | $(BIN)/jiesu
+	$(BIN)/python -m jiesu.insight.assets
+
+install: $(BIN)/jiesu $(ECHARTS)
 
 run: install
 	$(BIN)/jiesu setup

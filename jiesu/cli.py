@@ -6,6 +6,8 @@
     jiesu token --user NAME      print a new API token
     jiesu check                  configuration and calendar sanity
     jiesu worker                 run background tasks
+    jiesu sweep [--every N]      flag overdue orders for callback, queue lost callbacks
+    jiesu scorecard --period 2026-03 --level unit|district|street [--json]
     jiesu <any Django command>
 """
 

@@ -50,11 +50,15 @@ INSTALLED_APPS = [
     "jiesu.catalogue",
     "jiesu.deadlines",
     "jiesu.orders",
+    "jiesu.dispatch",
+    "jiesu.learning",
     "jiesu.desk",
     "jiesu.portal",
     "jiesu.demo",
+    "jiesu.insight",
     "jiesu.api",
     "jiesu.ops",
+    "jiesu.followup",
 ]
 
 MIDDLEWARE = [
@@ -147,6 +151,31 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 JIESU = {
     # 回访: how many unanswered callback attempts close an order as "requester unreachable".
     "CALLBACK_MAX_ATTEMPTS": int(os.environ.get("JIESU_CALLBACK_MAX_ATTEMPTS", "3")),
+    # Smart dispatch: seconds between a process's checks for a changed catalogue or model.
+    "TRIAGE_REFRESH_SECONDS": float(os.environ.get("JIESU_TRIAGE_REFRESH_SECONDS", "5")),
+    # A reached callback reopens the order when it is "neither" solved nor satisfied (default),
+    # or when it is not solved "either" or unsatisfied (jiesu.orders.actions.followup.reopens).
+    "CALLBACK_REOPEN_RULE": os.environ.get("JIESU_CALLBACK_REOPEN_RULE", "neither"),
+    # The requester's signed callback link (回访链接): days it stays valid; the public address
+    # that links start with (else the address of the request that sends them).
+    "CALLBACK_LINK_DAYS": int(os.environ.get("JIESU_CALLBACK_LINK_DAYS", "7")),
+    "PUBLIC_BASE_URL": os.environ.get("JIESU_PUBLIC_BASE_URL", ""),
+    # The periodic sweep (overdue orders, lost callback tasks): seconds between runs in
+    # ``jiesu serve`` (0: off; run ``jiesu sweep`` from cron instead).
+    "SWEEP_SECONDS": int(os.environ.get("JIESU_SWEEP_SECONDS", "300")),
+    # Where notifications go, per channel (jiesu.followup.notify). An SMS gateway is a backend
+    # of its own; the outbox keeps every message for admins to read.
+    "NOTIFY_BACKENDS": {
+        "sms": "jiesu.followup.notify.OutboxBackend",
+        "email": "jiesu.followup.notify.EmailBackend",
+    },
+    # 三率 scorecards (jiesu.followup.rates; defaults and their reasons in docs/scorecards.md).
+    "SCORECARD": {
+        "weights": {"response": 0.30, "resolution": 0.35, "satisfaction": 0.35},
+        "partly_weight": 0.5,
+        "basic_weight": 1.0,
+        "flag": {"bottom_n": 10, "min_orders": 5, "below": {}},
+    },
 }
 
 LOGGING = {

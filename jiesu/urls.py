@@ -3,6 +3,8 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
 from jiesu.api.routes import api
+from jiesu.followup import views_public as followup_public
+from jiesu.insight.views import measures as insight_measures
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -18,6 +20,10 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("desk/insight/", include("jiesu.insight.urls")),
+    path("desk/", include("jiesu.followup.urls")),
     path("desk/", include("jiesu.desk.urls")),
+    path("callback/<str:number>/<str:token>/", followup_public.answer, name="callback_link"),
+    path("measures/", insight_measures.public_measures, name="measures_public"),
     path("", include("jiesu.portal.urls")),
 ]

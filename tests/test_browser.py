@@ -187,7 +187,7 @@ def test_desk_loop_intake_to_closed(browser, live_server, city_live, lang):
     page.goto(f"{base}/desk/supervise/?tab=callback")
     expect(page.locator(".queue .item").first).to_contain_text(number)
     page.check("form[data-action=callback] input[name=contacted][value=yes]")
-    page.check("form[data-action=callback] input[name=solved][value=yes]")
+    page.check("form[data-action=callback] input[name=resolution][value=solved]")
     page.check("form[data-action=callback] input[name=satisfaction][value=satisfied]")
     _shot(page, f"{lang}-06-callback")
     page.locator("form[data-action=callback] button[name=reached][value=yes]").click()

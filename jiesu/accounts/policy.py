@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 class Action(enum.StrEnum):
     CREATE = "create"
+    # 未诉先办: a proactive work item opened by the centre with no requester (DESIGN §6).
+    CREATE_PROACTIVE = "create_proactive"
     ANSWER = "answer"
     DISPATCH = "dispatch"
     REQUEUE = "requeue"
@@ -46,6 +48,7 @@ R = Role
 # Actions taken by the centre on the order as a whole.
 CENTRE_ACTIONS: dict[Action, frozenset[str]] = {
     Action.CREATE: frozenset({R.CALL_TAKER, R.DISPATCHER, R.OUTREACH, R.SUPERVISOR}),
+    Action.CREATE_PROACTIVE: frozenset({R.ANALYST, R.SUPERVISOR}),
     Action.ANSWER: frozenset({R.CALL_TAKER, R.DISPATCHER}),
     Action.DISPATCH: frozenset({R.DISPATCHER}),
     Action.REQUEUE: frozenset({R.DISPATCHER}),

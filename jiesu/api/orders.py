@@ -207,8 +207,10 @@ def answer(request: HttpRequest, number: str, payload: AnswerIn) -> dict[str, An
 
 @router.post("/orders/{number}/dispatch", response=DETAIL, summary="Dispatch (or re-dispatch) to units")
 def dispatch(request: HttpRequest, number: str, payload: DispatchIn) -> dict[str, Any]:
+    from jiesu.dispatch.services import dispatch_and_learn  # records where the suggestion was overruled
+
     actor, number = _visible_number(request, number)
-    actions.dispatch_order(
+    dispatch_and_learn(
         actor=actor, number=number, lead_unit=payload.lead_unit, co_units=payload.co_units,
         category_code=payload.category, area_code=payload.area, note=payload.note,
     )
@@ -264,7 +266,8 @@ def callback(request: HttpRequest, number: str, payload: CallbackIn) -> dict[str
     actor, number = _visible_number(request, number)
     actions.record_callback(
         actor=actor, number=number, reached=payload.reached, contacted=payload.contacted,
-        solved=payload.solved, satisfaction=payload.satisfaction, note=payload.note, via=payload.via,
+        solved=payload.solved, resolution=payload.resolution, satisfaction=payload.satisfaction, note=payload.note,
+        via=payload.via,
     )
     return _detail(request, number)
 

@@ -105,6 +105,7 @@ class CallbackIn(In):
     reached: bool
     contacted: bool | None = None
     solved: bool | None = None
+    resolution: Text = Field("", description="solved · partly · unsolved (wins over `solved`)")
     satisfaction: Text = Field("", description="satisfied · basic · unsatisfied")
     note: Text = ""
     via: Text = "phone"
@@ -248,6 +249,7 @@ class CallbackOut(Schema):
     reached: bool
     contacted: bool | None
     solved: bool | None
+    resolution: str
     satisfaction: str
     note: str
     created_at: dt.datetime
@@ -276,6 +278,7 @@ class OrderDetail(OrderSummary):
     merged_into: str | None
     callback_attempts: int
     solved: bool | None
+    resolution: str
     satisfaction: str
     reopen_count: int
     requesters_hidden: bool = Field(

@@ -34,6 +34,8 @@ class Channel(models.TextChoices):
     API = "api", _("API / Open311")
     LETTER = "letter", _("Letter")
     WALK_IN = "walk_in", _("Walk-in")
+    # 未诉先办: opened by the centre itself, with no requester (``create_order(proactive=True)``).
+    PROACTIVE = "proactive", _("Proactive (未诉先办)")
 
 
 class Category(TreeNode):

@@ -27,6 +27,7 @@ from jiesu.catalogue.models import Category
 from jiesu.catalogue.services import import_categories_csv
 from jiesu.deadlines import services as deadlines
 from jiesu.deadlines.calendar import SHANGHAI
+from jiesu.demo import insight as demo_insight
 from jiesu.demo import lifecycle, org, people
 from jiesu.demo.orders import plan_orders
 from jiesu.orders.models import WorkOrder
@@ -111,6 +112,8 @@ def load_demo(
         with deadlines.cached():
             lifecycle.create_all(plans, cast)
             lifecycle.play_all(plans, world=world, cast=cast, seed=seed, limit=at)
+        with transaction.atomic():
+            demo_insight.load(anchor=at)  # monthly topics and practical measures
     states = Counter(WorkOrder.objects.values_list("state", flat=True))
     return DemoSummary(
         anchor=at,

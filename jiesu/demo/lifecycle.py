@@ -462,6 +462,8 @@ class Episode:
             reached=True,
             contacted=True,
             solved=solved,
+            # "basically satisfied, not quite solved" is a partly solved case (回访: 部分解决).
+            resolution="partly" if satisfaction == "basic" and not solved else "",
             satisfaction=satisfaction,
             note=note,
             via=rng.choice(("phone",) * 9 + ("sms",)),

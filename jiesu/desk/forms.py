@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiesu.catalogue.models import Channel, RequestType, Urgency
 from jiesu.orders.errors import DomainError, InvalidInput
-from jiesu.orders.models import CallbackVia, OutcomeChoice, ReplyOutcome, Satisfaction
+from jiesu.orders.models import CallbackVia, OutcomeChoice, ReplyOutcome, Resolution, Satisfaction
 
 YES_NO = [("", ""), ("yes", _("Yes")), ("no", _("No"))]
 
@@ -157,7 +157,8 @@ class ReplyForm(DeskForm):
 class CallbackForm(DeskForm):
     reached = forms.ChoiceField(choices=[("yes", "yes"), ("no", "no")], initial="yes")
     contacted = forms.ChoiceField(choices=YES_NO, required=False)
-    solved = forms.ChoiceField(choices=YES_NO, required=False)
+    solved = forms.ChoiceField(choices=YES_NO, required=False)  # older form of ``resolution``
+    resolution = forms.ChoiceField(choices=[("", ""), *Resolution.choices], required=False)
     satisfaction = forms.ChoiceField(choices=[("", ""), *Satisfaction.choices], required=False)
     via = forms.ChoiceField(choices=[c for c in CallbackVia.choices if c[0] != CallbackVia.WEB],
                             initial=CallbackVia.PHONE)

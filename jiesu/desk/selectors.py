@@ -243,6 +243,10 @@ SCREEN_ROLES: dict[str, frozenset[str]] = {
         {Role.CALL_TAKER, Role.DISPATCHER, Role.SUPERVISOR, Role.ANALYST, Role.HANDLER, Role.UNIT_LEAD,
          Role.OUTREACH}
     ),
+    # 三率 scorecards (jiesu.followup): a unit lead sees only the own unit's card.
+    "scorecards": frozenset({Role.ANALYST, Role.SUPERVISOR, Role.UNIT_LEAD}),
+    # Dashboards, hotspots, monthly topics, proactive items, measures (jiesu.insight).
+    "insight": frozenset({Role.ANALYST, Role.SUPERVISOR}),
 }
 
 
@@ -265,5 +269,7 @@ def home_counts(actor: Actor, screens: list[str]) -> dict[str, int]:
     if "supervise" in screens:
         counts["overdue"] = selectors.overdue(actor).count()
         counts["at_risk"] = selectors.at_risk(actor).count()
-        counts["callbacks"] = selectors.callback_queue(actor).count()
+        from jiesu.followup.selectors import callback_queue  # replied and overdue orders
+
+        counts["callbacks"] = callback_queue(actor).count()
     return counts

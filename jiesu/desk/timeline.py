@@ -20,6 +20,7 @@ from jiesu.orders.models import (
     OrderState,
     OutcomeChoice,
     ReplyOutcome,
+    Resolution,
     Satisfaction,
 )
 from jiesu.org.models import Area, Unit
@@ -59,6 +60,13 @@ def _yes(value: Any) -> str:
     return _("Yes") if value else _("No")
 
 
+def _confidence(value: Any) -> str:
+    try:
+        return f"{float(value):.2f}"
+    except (TypeError, ValueError):
+        return "—"
+
+
 def _names(events: list[Event]) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     units: set[str] = set()
     areas: set[str] = set()
@@ -92,6 +100,8 @@ def timeline(events: list[Event]) -> list[Row]:
             details += [(_("Channel"), _label(Channel, d.get("channel"))),
                         (_("Type"), _label(RequestType, d.get("request_type"))),
                         (_("Requesters"), d.get("requesters", ""))]
+            if d.get("proactive"):
+                details.append((_("Proactive work item (未诉先办)"), _yes(True)))
         elif code == EventCode.ANSWERED:
             details.append((_("Answer"), d.get("answer", "")))
         elif code == EventCode.DISPATCHED:
@@ -105,6 +115,10 @@ def timeline(events: list[Event]) -> list[Row]:
                 details.append((_("Area"), areas.get(d["area"], d["area"])))
             if d.get("redispatch"):
                 details.append((_("Re-dispatch after a return"), _yes(True)))
+            if d.get("auto"):
+                details.append((_("Auto-dispatched"), _("by the system (model %(version)s, confidence %(confidence)s)")
+                                % {"version": d.get("model_version") or "—",
+                                   "confidence": _confidence(d.get("confidence"))}))
         elif code in (EventCode.REFERRED, EventCode.DECLINED):
             details.append((_("Outcome (Art. 11)"), _label(OutcomeChoice, d.get("outcome"))))
             if d.get("referred_to"):
@@ -134,14 +148,23 @@ def timeline(events: list[Event]) -> list[Row]:
                         (_("Reached"), _yes(d.get("reached")))]
             if d.get("reached"):
                 details += [(_("Unit contacted the requester"), _yes(d.get("contacted"))),
-                            (_("Solved"), _yes(d.get("solved"))),
+                            (_("Solved"), _label(Resolution, d["resolution"]) if d.get("resolution")
+                             else _yes(d.get("solved"))),
                             (_("Satisfaction"), _label(Satisfaction, d.get("satisfaction")))]
+            if d.get("overdue"):
+                details.append((_("Overdue, no reply yet"), _yes(True)))
             if d.get("unreachable"):
-                details.append((_("Closed as unreachable"), _yes(True)))
+                details.append((_("Requester unreachable") if d.get("overdue") else _("Closed as unreachable"),
+                                _yes(True)))
         elif code == EventCode.REOPENED:
             details.append((_("Times reopened"), d.get("reopen_count", "")))
         elif code == EventCode.URGED:
             details.append((_("Overdue"), _yes(d.get("overdue"))))
+        elif code == EventCode.OVERDUE:
+            details += [(_("Unit"), unit), (_("Due"), _when(d.get("due_at")))]
+        elif code == EventCode.LINK_SENT:
+            details += [(_("Via"), "SMS" if d.get("channel") == "sms" else _("E-mail")), (_("To"), d.get("to", "")),
+                        (_("Valid until"), _when(d.get("expires_at")))]
         label = LABELS.get(code)  # type: ignore[call-overload]
         # A co-unit's step leaves the order's state as it was: no transition to show.
         moved = e.from_state != e.to_state

@@ -10,6 +10,7 @@ urlpatterns = [
     path("logout/", home.LogoutView.as_view(), name="logout"),
     path("intake/", intake.intake, name="intake"),
     path("intake/history/", intake.caller_history, name="caller_history"),
+    path("triage/", intake.triage_panel, name="triage_panel"),
     path("dispatch/", dispatch.dispatch_queue, name="dispatch"),
     path("inbox/", inbox.inbox, name="inbox"),
     path("supervise/", supervise.supervise, name="supervise"),

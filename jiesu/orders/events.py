@@ -38,6 +38,8 @@ class EventCode(enum.StrEnum):
     URGED = "urged"
     NOTE = "note"
     RATED = "rated"
+    OVERDUE = "overdue"
+    LINK_SENT = "link_sent"
 
 
 LABELS = {
@@ -63,6 +65,8 @@ LABELS = {
     EventCode.URGED: _("Urged (督办)"),
     EventCode.NOTE: _("Note"),
     EventCode.RATED: _("Rated by the requester"),
+    EventCode.OVERDUE: _("Handling deadline passed without a reply"),
+    EventCode.LINK_SENT: _("Callback link sent to the requester"),
 }
 
 

@@ -78,7 +78,9 @@ class WorkOrder(models.Model):
     )
     # Result of the last callback (回访), kept on the order for lists and scorecards.
     callback_attempts = models.PositiveSmallIntegerField(default=0)
+    # ``solved`` is True only when fully solved; ``resolution`` says solved / partly / unsolved.
     solved = models.BooleanField(_("solved"), null=True, blank=True)
+    resolution = models.CharField(_("resolution"), max_length=16, blank=True)
     satisfaction = models.CharField(_("satisfaction"), max_length=16, blank=True)
     reopen_count = models.PositiveSmallIntegerField(default=0)
 
@@ -86,7 +88,13 @@ class WorkOrder(models.Model):
         verbose_name = _("work order")
         verbose_name_plural = _("work orders")
         ordering = ["-received_at"]
-        indexes = [models.Index(fields=["state", "due_at"]), models.Index(fields=["area", "received_at"])]
+        indexes = [
+            models.Index(fields=["state", "due_at"]),
+            models.Index(fields=["area", "received_at"]),
+            # 三率 scorecards read a period's orders by area from this index alone (jiesu.followup).
+            models.Index(fields=["area", "received_at", "state", "reopen_count", "satisfaction", "resolution"],
+                         name="order_scorecard_idx"),
+        ]
 
     # Not a field: ``create_order`` sets it on the order it hands back when an idempotency key
     # replays an earlier submission, so that callers can answer "200, already had it" not "201".
@@ -200,7 +208,12 @@ class Assignment(models.Model):
         verbose_name = _("assignment")
         verbose_name_plural = _("assignments")
         ordering = ["-role", "id"]  # lead before co
-        indexes = [models.Index(fields=["unit", "state", "due_at"])]
+        indexes = [
+            models.Index(fields=["unit", "state", "due_at"]),
+            # 三率 scorecards read an order's assignments from this index alone (jiesu.followup).
+            models.Index(fields=["order", "role", "state", "unit", "contacted_at", "contact_due_at", "replied_at",
+                                 "due_at", "extended"], name="assignment_scorecard_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order_id}→{self.unit_id} ({self.role})"
@@ -253,6 +266,14 @@ class Reply(models.Model):
         ordering = ["created_at", "id"]
 
 
+class Resolution(models.TextChoices):
+    """The requester's answer to "was it solved?" at the callback (回访)."""
+
+    SOLVED = "solved", _("Solved")
+    PARTLY = "partly", _("Partly solved")
+    UNSOLVED = "unsolved", _("Not solved")
+
+
 class Satisfaction(models.TextChoices):
     SATISFIED = "satisfied", _("Satisfied")
     BASIC = "basic", _("Basically satisfied")
@@ -274,6 +295,7 @@ class Callback(models.Model):
     reached = models.BooleanField(_("requester reached"))
     contacted = models.BooleanField(_("unit contacted the requester"), null=True, blank=True)
     solved = models.BooleanField(_("solved"), null=True, blank=True)
+    resolution = models.CharField(_("resolution"), max_length=16, choices=Resolution.choices, blank=True)
     satisfaction = models.CharField(_("satisfaction"), max_length=16, choices=Satisfaction.choices, blank=True)
     note = models.TextField(_("note"), blank=True)
     recorded_by = models.ForeignKey(

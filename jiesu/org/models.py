@@ -42,11 +42,27 @@ class Area(TreeNode):
     level = models.PositiveSmallIntegerField(_("level"), choices=AreaLevel.choices)
     # Another official name of the same place, e.g. 旧宫地区 / 旧宫镇 (DESIGN §5).
     alias = models.CharField(_("alias"), max_length=100, blank=True)
+    # The area's outline as a GeoJSON geometry (Polygon or MultiPolygon, WGS-84), for finding
+    # the area of a request from its coordinates (jiesu.triage.gazetteer). Optional: the demo
+    # city has none, since its official source (jionlp) ships none.
+    boundary = models.JSONField(_("boundary (GeoJSON)"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("area")
         verbose_name_plural = _("areas")
         ordering = ["path"]
+
+    def clean(self) -> None:
+        super().clean()
+        if self.boundary not in (None, "", {}):
+            from django.core.exceptions import ValidationError
+
+            from jiesu.triage.gazetteer import boundary_problem
+
+            problem = boundary_problem(self.boundary)
+            if problem:
+                raise ValidationError({"boundary": _("Not a usable GeoJSON polygon: %(problem)s")
+                                       % {"problem": problem}})
 
 
 class UnitKind(models.TextChoices):

@@ -31,6 +31,7 @@ from jiesu.desk.selectors import (
 )
 from jiesu.desk.views.actionkit import ActionSpec, Ctx, Failed, context_for, forms_for, register, screen
 from jiesu.desk.views.common import actor_of, page, staff_required
+from jiesu.dispatch.services import dispatch_and_learn
 from jiesu.orders import actions, selectors
 from jiesu.orders.errors import NotFound
 from jiesu.orders.models import Extension, WorkOrder
@@ -46,15 +47,35 @@ def suggestion(ctx: Ctx) -> Suggestion:
     return ctx.cache["suggestion"]
 
 
+def stored_triage(ctx: Ctx) -> dict[str, Any] | None:
+    """The order's triage suggestion as stored after intake (smart dispatch), if any."""
+    if "triage" not in ctx.cache:
+        from jiesu.dispatch.models import TriageSuggestion
+
+        found = TriageSuggestion.objects.filter(order_id=ctx.order.pk).values_list("result", flat=True).first()
+        ctx.cache["triage"] = found or None
+    return ctx.cache["triage"]
+
+
 def _dispatch_initial(ctx: Ctx) -> dict[str, Any]:
+    """Pre-filled from the order, the routing catalogue, and else the stored triage suggestion."""
+    from jiesu.dispatch.present import panel
+
     order, hint = ctx.order, suggestion(ctx)
     lead = order.lead_assignment
-    return {
-        "area": order.area.code if order.area else "",
-        "category": order.category.code if order.category else "",
+    triaged = panel(stored_triage(ctx)) if order.state == State.RECEIVED else None
+    routing = (triaged.routing if triaged else None) or {}
+    initial = {
+        "area": order.area.code if order.area else (triaged.fill_area if triaged else ""),
+        "category": order.category.code if order.category else (triaged.fill_category if triaged else ""),
         "lead_unit": hint.lead or (lead.unit.code if lead and order.state != State.RETURNED else ""),
         "co_units": list(hint.co),
     }
+    # The suggestion knows more than the order's own fields when it filled in a missing one.
+    if routing and (not initial["lead_unit"] or order.area is None or order.category is None):
+        initial["lead_unit"] = routing["lead"]["code"]
+        initial["co_units"] = [u["code"] for u in routing.get("co", [])]
+    return initial
 
 
 def _dispatched(number: str, order: WorkOrder) -> str:
@@ -65,7 +86,7 @@ def _dispatched(number: str, order: WorkOrder) -> str:
 register(ActionSpec(
     name="dispatch",
     form=DispatchForm,
-    run=lambda actor, number, d: actions.dispatch_order(
+    run=lambda actor, number, d: dispatch_and_learn(
         actor=actor, number=number, lead_unit=d["lead_unit"], co_units=d["co_units"],
         category_code=d["category"] or None, area_code=d["area"] or None, note=d["note"]),
     done=_dispatched,
@@ -177,11 +198,32 @@ def render_dispatch(
             "returned": returned_assignment(order),
             "requesters": requester_rows(actor, order, where="dispatch", reveal=False),
             "suggestion": suggestion(ctx) if "dispatch" in forms else None,
+            **_triage_context(actor, ctx, forms),
             "areas": area_choices() if forms else [],
             "categories": category_choices() if forms else [],
             "units": unit_choices() if forms else [],
         })
     return page(request, "desk/dispatch.html", context, screen="dispatch", status=status)
+
+
+def _triage_context(actor, ctx: Ctx, forms: dict[str, Any]) -> dict[str, Any]:
+    """The stored suggestion with its reasons, and the possible duplicates with "merge into"."""
+    from jiesu.dispatch.present import panel
+    from jiesu.dispatch.services import duplicate_candidates
+
+    order = ctx.order
+    if order.state not in (State.RECEIVED, State.RETURNED):
+        return {"triage": None, "dups": None, "merge_from": ""}
+    stored = stored_triage(ctx)
+    place: dict[str, Any] = (
+        {"area_path": order.area.path} if order.area
+        else {"area_code": ((stored or {}).get("location") or {}).get("code")}
+    )
+    return {
+        "triage": panel(stored),
+        "dups": duplicate_candidates(actor, order.content, exclude=order.number, **place),
+        "merge_from": order.number if "merge" in forms else "",
+    }
 
 
 @require_GET

@@ -5,18 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jiesu.accounts.policy import Action, Actor, can
 from jiesu.desk.forms import AnswerForm, IntakeForm, NoteForm, new_key
 from jiesu.desk.selectors import area_choices, category_choices
 from jiesu.desk.views.actionkit import ActionSpec, Ctx, register
-from jiesu.desk.views.common import actor_of, page, staff_required
+from jiesu.desk.views.common import actor_of, may_use, page, staff_required
 from jiesu.orders import actions, selectors
 from jiesu.orders.actions.intake import normalise_phone
 from jiesu.orders.errors import DomainError, InvalidInput
@@ -98,6 +99,36 @@ def caller_history(request: HttpRequest) -> HttpResponse:
         if phone:
             orders = selectors.caller_history(actor_of(request), phone)
     return render(request, "desk/_history.html", {"orders": orders, "phone": phone, "raw": raw})
+
+
+@require_POST
+@staff_required()
+def triage_panel(request: HttpRequest) -> HttpResponse:
+    """htmx: the triage suggestion and the possible duplicates while the text is typed (intake),
+    or for the order in the dispatcher's pane (``number``: left out of the duplicates)."""
+    from jiesu.dispatch import services
+    from jiesu.dispatch.present import panel
+
+    if not (may_use(request, "intake") or may_use(request, "dispatch")):
+        raise PermissionDenied
+    actor = actor_of(request)
+    content = request.POST.get("content", "")[:5000]
+    address = request.POST.get("address", "")[:255]
+    number = request.POST.get("number", "")[:20]
+    p = dups = None
+    if content.strip() or address.strip():
+        result = services.suggest(
+            content, address,
+            category_code=request.POST.get("category", "")[:32] or None,
+            area_code=request.POST.get("area", "")[:32] or None,
+        )
+        p = panel(result.to_dict())
+        if result.ok:
+            dups = services.duplicate_candidates(actor, content, area_code=result.location.code, exclude=number or None)
+    return render(request, "desk/_suggestion.html", {
+        "p": p, "dups": dups, "fill": not number,
+        "merge_from": number if number and can(actor, Action.MERGE) else "",
+    })
 
 
 # --- order actions the call-taker also takes (order page) ------------------------------------

@@ -3,6 +3,7 @@ this user may take here) and the order search."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -24,6 +25,7 @@ from jiesu.desk.views.actionkit import Failed, context_for, forms_for, screen
 from jiesu.desk.views.common import actor_of, page, staff_required
 from jiesu.desk.views.dispatch import extension_rows, suggestion
 from jiesu.desk.views.inbox import reply_context
+from jiesu.followup.drill import drill_from
 from jiesu.orders import selectors
 from jiesu.orders.errors import NotFound
 from jiesu.orders.models import AssignmentState, ExtensionState, OrderState
@@ -90,10 +92,20 @@ def order_search(request: HttpRequest) -> HttpResponse:
             state=d["state"] if d["state"] in OrderState.values else None,
             phone=(d["phone"].strip() or None) if phone_allowed else None,
         )
-    orders = list(selectors.order_list(actor, filters)[: SEARCH_LIMIT + 1])
+    # Drill-down from a scorecard number (jiesu.followup.drill): unit/area, dates, metric.
+    drill = drill_from(request.GET)
+    if drill is not None:
+        filters = replace(filters, area=drill.area or None, unit=(drill.unit or None) if not drill.metric else None,
+                          received_from=drill.start, received_to=drill.end)
+    found = selectors.order_list(actor, filters)
+    if drill is not None:
+        found = drill.narrow(found)
+    orders = list(found[: SEARCH_LIMIT + 1])
     rows = [{"order": o, "lead": o.lead_assignment,
              "left": time_left(o.due_at) if o.state in IN_HANDLING else None} for o in orders[:SEARCH_LIMIT]]
     return page(request, "desk/orders.html", {
         "form": form, "rows": rows, "more": len(orders) > SEARCH_LIMIT, "states": OrderState.choices,
         "phone_allowed": phone_allowed, "roles": Role,
+        "drill": drill, "drill_total": found.count() if drill is not None else None,
+        "drill_name": drill.group_name() if drill is not None else "",
     }, screen="orders")

@@ -15,6 +15,7 @@ from jiesu.desk.forms import CallbackForm, ReasonForm, yes_no
 from jiesu.desk.selectors import requester_rows, time_left
 from jiesu.desk.views.actionkit import ActionSpec, Failed, context_for, forms_for, register, screen
 from jiesu.desk.views.common import actor_of, page, staff_required
+from jiesu.followup.script import callback_script
 from jiesu.orders import actions, selectors
 from jiesu.orders.errors import NotFound
 from jiesu.orders.models import WorkOrder
@@ -26,14 +27,32 @@ PANE_ACTIONS = ("urge", "callback", "reopen", "note")
 
 
 def _record_callback(actor, number: str, d: dict[str, Any]) -> WorkOrder:
+    from jiesu.followup.services import record_any_callback  # replied or overdue (phone script)
+
     reached = d["reached"] == "yes"
-    return actions.record_callback(
+    return record_any_callback(
         actor=actor, number=number, reached=reached, contacted=yes_no(d["contacted"]),
-        solved=yes_no(d["solved"]), satisfaction=d["satisfaction"] or "", note=d["note"], via=d["via"],
+        resolution=d.get("resolution") or "", solved=yes_no(d["solved"]), satisfaction=d["satisfaction"] or "",
+        note=d["note"], via=d["via"],
     )
 
 
+def _waits_for_callback(c) -> bool:
+    """Replied (callback due), or past the deadline without a reply and flagged by the sweep."""
+    from jiesu.followup.selectors import waits_for_overdue_callback
+
+    if c.order.state == State.CALLBACK_DUE:
+        return True
+    if c.order.state not in IN_HANDLING:
+        return False
+    if "overdue_callback" not in c.cache:
+        c.cache["overdue_callback"] = waits_for_overdue_callback(c.order.pk)
+    return c.cache["overdue_callback"]
+
+
 def _callback_done(number: str, order: WorkOrder) -> str:
+    if getattr(order, "overdue_callback", False):
+        return _("Callback on overdue order %(number)s recorded; it stays with the unit.") % {"number": number}
     if order.state == State.CLOSED:
         return _("Callback recorded; order %(number)s is closed.") % {"number": number}
     if order.state == State.REOPENED:
@@ -55,7 +74,7 @@ register(ActionSpec(
     form=CallbackForm,
     run=_record_callback,
     done=_callback_done,
-    available=lambda c: c.order.state == State.CALLBACK_DUE and c.can(Action.CALLBACK),
+    available=lambda c: c.can(Action.CALLBACK) and _waits_for_callback(c),
 ))
 register(ActionSpec(
     name="reopen",
@@ -74,8 +93,10 @@ def render_supervise(
 ) -> HttpResponse:
     actor = actor_of(request)
     tab = tab if tab in TABS else "overdue"
+    from jiesu.followup.selectors import callback_queue
+
     lists = {"overdue": selectors.overdue(actor), "risk": selectors.at_risk(actor),
-             "callback": selectors.callback_queue(actor)}
+             "callback": callback_queue(actor)}
     counts = {name: qs.count() for name, qs in lists.items()}
     items = list(lists[tab][: LIST_LIMIT + 1])
     more = len(items) > LIST_LIMIT
@@ -83,7 +104,7 @@ def render_supervise(
     for o in items[:LIST_LIMIT]:
         replies = list(o.replies.all()) if tab == "callback" else []
         rows.append({"order": o, "lead": o.lead_assignment, "left": time_left(o.due_at),
-                     "reply": replies[-1] if replies else None})
+                     "reply": replies[-1] if replies else None, "overdue": getattr(o, "overdue_open", False)})
     context: dict[str, Any] = {"rows": rows, "more": more, "tab": tab, "counts": counts, "selected": None,
                                "next": "supervise", "max_attempts": settings.JIESU["CALLBACK_MAX_ATTEMPTS"]}
     number = number or (rows[0]["order"].number if rows else None)
@@ -100,6 +121,7 @@ def render_supervise(
             "left": time_left(order.due_at) if order.state in IN_HANDLING else None,
             # The callback needs the requester's phone; urging does not.
             "requesters": requester_rows(actor, order, where="callback", reveal="callback" in forms),
+            "script": callback_script(order) if "callback" in forms else None,
         })
     return page(request, "desk/supervise.html", context, screen="supervise", status=status)
 

@@ -57,8 +57,10 @@ def dispatch_order(
     category_code: str | None = None,
     area_code: str | None = None,
     note: str = "",
+    data: dict | None = None,
 ) -> WorkOrder:
-    """Dispatch a received order, or re-dispatch a returned one after ruling on the return."""
+    """Dispatch a received order, or re-dispatch a returned one after ruling on the return.
+    ``data`` is merged into the event's data (triage: ``auto``, ``model_version``, ``confidence``)."""
     note = clean_text(note, field="note", label=_("the note"), required=False, max_length=MAX_REASON)
     lead = _unit(lead_unit)
     co = [_unit(code) for code in dict.fromkeys(co_units or []) if code != lead_unit]
@@ -103,6 +105,7 @@ def dispatch_order(
                 "category": order.category.code if order.category else None,
                 "area": order.area.code if order.area else None,
                 "redispatch": source == State.RETURNED,
+                **(data or {}),
             },
         )
     return order

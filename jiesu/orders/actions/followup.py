@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +18,7 @@ from jiesu.orders.models import (
     AssignmentState,
     Callback,
     CallbackVia,
+    Resolution,
     Satisfaction,
     WorkOrder,
 )
@@ -36,7 +39,7 @@ def open_callback(*, actor: Actor, number: str) -> WorkOrder:
 
 
 def _max_attempts() -> int:
-    return int(settings.JIESU["CALLBACK_MAX_ATTEMPTS"])
+    return int(cast(Any, settings.JIESU)["CALLBACK_MAX_ATTEMPTS"])
 
 
 def record_callback(
@@ -49,19 +52,25 @@ def record_callback(
     satisfaction: str = "",
     note: str = "",
     via: str = CallbackVia.PHONE,
+    resolution: str = "",
 ) -> WorkOrder:
-    """One callback attempt. Reached: solved or satisfied closes the order; neither reopens it.
-    Not reached: after the configured number of tries the order closes as unreachable."""
+    """One callback attempt. Reached: the answers decide (``reopens``): the order closes, or it
+    is reopened to the same unit with the requester's words as the reason. Not reached: after
+    the configured number of tries the order closes as unreachable.
+
+    ``resolution`` (solved / partly / unsolved) wins over the older boolean ``solved``."""
     note = clean_text(note, field="note", label=_("the note"), required=False, max_length=MAX_REASON)
     if via not in CallbackVia.values:
         raise InvalidInput(_("Unknown callback channel."), field="via")
     if reached:
-        if solved is None or satisfaction not in Satisfaction.values:
+        resolution = resolution_of(resolution, solved)
+        if not resolution or satisfaction not in Satisfaction.values:
             raise InvalidInput(_("Record whether it was solved and how satisfied the requester is."),
                                field="satisfaction")
+        solved = resolution == Resolution.SOLVED
     else:
         contacted = solved = None
-        satisfaction = ""
+        satisfaction = resolution = ""
     with transaction.atomic():
         order = lock_order(number)
         require(actor, Action.CALLBACK, order)
@@ -71,15 +80,15 @@ def record_callback(
         attempt = order.callback_attempts + 1
         callback = Callback.objects.create(
             order=order, attempt=attempt, via=via, reached=reached, contacted=contacted, solved=solved,
-            satisfaction=satisfaction, note=note, recorded_by_id=actor.user_id, created_at=now,
+            resolution=resolution, satisfaction=satisfaction, note=note, recorded_by_id=actor.user_id,
+            created_at=now,
         )
         order.callback_attempts = attempt
         data = {"callback": callback.pk, "attempt": attempt, "reached": reached, "contacted": contacted,
-                "solved": solved, "satisfaction": satisfaction, "via": via}
+                "solved": solved, "resolution": resolution, "satisfaction": satisfaction, "via": via}
         if reached:
-            order.solved, order.satisfaction = solved, satisfaction
-            satisfied = satisfaction in (Satisfaction.SATISFIED, Satisfaction.BASIC)
-            target = State.CLOSED if (solved or satisfied) else State.REOPENED
+            order.solved, order.resolution, order.satisfaction = solved, resolution, satisfaction
+            target = State.REOPENED if reopens(resolution, satisfaction) else State.CLOSED
         elif attempt >= _max_attempts():
             target = State.CLOSED
             data["unreachable"] = True
@@ -92,7 +101,37 @@ def record_callback(
         order.save()
         record(order=order, code=EventCode.CALLBACK, actor_id=actor.user_id, at=now, from_state=State.CALLBACK_DUE,
                to_state=order.state, reason=note, data=data)
+        if target == State.REOPENED:
+            # 重办 with the requester's words: the unit reads why in the reopen event.
+            record(order=order, code=EventCode.REOPENED, actor_id=actor.user_id, at=now,
+                   from_state=State.CALLBACK_DUE, to_state=State.REOPENED,
+                   reason=note or str(_("The requester is not satisfied or the problem is not solved.")),
+                   data={"reopen_count": order.reopen_count, "callback": callback.pk, "via": via})
     return order
+
+
+def resolution_of(resolution: str, solved: bool | None) -> str:
+    """The three-valued answer, from ``resolution`` or else the boolean ``solved``."""
+    if resolution:
+        if resolution not in Resolution.values:
+            raise InvalidInput(_("Choose solved, partly solved or not solved."), field="resolution")
+        return resolution
+    if solved is None:
+        return ""
+    return Resolution.SOLVED if solved else Resolution.UNSOLVED
+
+
+def reopens(resolution: str, satisfaction: str) -> bool:
+    """Does a reached callback send the order back (重办)? ``JIESU["CALLBACK_REOPEN_RULE"]``:
+
+    - ``"neither"`` (default, the work-order core's rule): when it is neither solved (partly is
+      not solved) nor satisfied (satisfied or basically satisfied);
+    - ``"either"``: when it is not solved (partly counts as solved here) or the requester is
+      unsatisfied."""
+    unsatisfied = satisfaction == Satisfaction.UNSATISFIED
+    if cast(Any, settings.JIESU).get("CALLBACK_REOPEN_RULE", "neither") == "either":
+        return resolution == Resolution.UNSOLVED or unsatisfied
+    return resolution != Resolution.SOLVED and unsatisfied
 
 
 def _send_back(order: WorkOrder, actor: Actor, now) -> None:
@@ -113,6 +152,8 @@ def _send_back(order: WorkOrder, actor: Actor, now) -> None:
     fresh = new_assignment(order=order, unit=lead.unit, role=AssignmentRole.LEAD, actor_id=actor.user_id, at=now)
     order.state, order.due_at, order.closed_at = State.REOPENED, fresh.due_at, None
     order.reopen_count += 1
+    # A new handling round gets a new callback round with the full number of tries.
+    order.callback_attempts = 0
 
 
 def reopen_order(*, actor: Actor, number: str, reason: str) -> WorkOrder:

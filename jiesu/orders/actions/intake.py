@@ -17,6 +17,7 @@ from jiesu.catalogue.models import Category, Channel, RequestType, Urgency
 from jiesu.deadlines.calendar import SHANGHAI
 from jiesu.orders.actions.base import (
     MAX_REASON,
+    after_commit,
     clean_text,
     guard_move,
     lock_order,
@@ -103,9 +104,16 @@ def _validated(
     area_code: str | None,
     latitude,
     longitude,
+    proactive: bool = False,
 ) -> dict:
-    if not requesters:
+    if proactive:
+        if requesters:
+            raise InvalidInput(_("A proactive work item has no requester."), field="requesters")
+    elif not requesters:
         raise InvalidInput(_("At least one requester with a phone number is needed."), field="phone")
+    elif channel == Channel.PROACTIVE:
+        raise InvalidInput(_("The proactive channel is only for work items the centre opens itself."),
+                           field="channel")
     if len(requesters) > 50:
         raise InvalidInput(_("Too many requesters on one order."), field="requesters")
     category = area = None
@@ -161,11 +169,22 @@ def create_order(
     draft: bool = False,
     idempotency_key: str | None = None,
     idempotency_owner: str | None = None,
+    proactive: bool = False,
 ) -> WorkOrder:
-    """Record a work order (Art. 10). With an idempotency key, a retry returns the first order."""
-    # The public portal and Open311 act as the system actor; staff need the role.
-    require(actor, Action.CREATE)
+    """Record a work order (Art. 10). With an idempotency key, a retry returns the first order.
+
+    ``proactive=True`` records a 未诉先办 work item: opened by an analyst or supervisor (or an
+    admin) with no requester at all, on the ``proactive`` channel; it is dispatched like any
+    other order. Its "created" event says so (``data["proactive"]``)."""
+    if proactive:
+        require(actor, Action.CREATE_PROACTIVE)
+        channel = Channel.PROACTIVE
+        draft = False
+    else:
+        # The public portal and Open311 act as the system actor; staff need the role.
+        require(actor, Action.CREATE)
     fields = _validated(
+        proactive=proactive,
         request_type=request_type,
         channel=channel,
         urgency=urgency,
@@ -187,9 +206,15 @@ def create_order(
             return existing.order
     try:
         with transaction.atomic():
-            order = _insert(actor=actor, fields=fields, confidential=confidential, draft=draft)
+            order = _insert(actor=actor, fields=fields, confidential=confidential, draft=draft, proactive=proactive)
+            if proactive:
+                # A district centre's analyst opens items in their own district only.
+                require(actor, Action.CREATE_PROACTIVE, order)
             if key:
                 IdempotencyKey.objects.create(owner=owner, key=key, order=order)
+            if order.state == State.RECEIVED:
+                order_id = order.pk
+                after_commit(lambda: queue_triage(order_id))
     except IntegrityError:
         # A concurrent retry with the same key won the race: hand back its order.
         if key:
@@ -201,7 +226,7 @@ def create_order(
     return order
 
 
-def _insert(*, actor: Actor, fields: dict, confidential: bool, draft: bool) -> WorkOrder:
+def _insert(*, actor: Actor, fields: dict, confidential: bool, draft: bool, proactive: bool = False) -> WorkOrder:
     now = clock.now()
     requesters = fields.pop("requesters")
     state = State.DRAFT if draft else State.RECEIVED
@@ -226,7 +251,8 @@ def _insert(*, actor: Actor, fields: dict, confidential: bool, draft: bool) -> W
         actor_id=actor.user_id,
         at=now,
         to_state=state,
-        data={"channel": order.channel, "request_type": order.request_type, "requesters": len(requesters)},
+        data={"channel": order.channel, "request_type": order.request_type, "requesters": len(requesters),
+              **({"proactive": True} if proactive else {})},
     )
     return order
 
@@ -242,6 +268,8 @@ def submit_order(*, actor: Actor, number: str) -> WorkOrder:
         order.save(update_fields=["state", "received_at", "triage_due_at", "updated_at"])
         record(order=order, code=EventCode.SUBMITTED, actor_id=actor.user_id, at=now, from_state=State.DRAFT,
                to_state=State.RECEIVED)
+        order_id = order.pk
+        after_commit(lambda: queue_triage(order_id))
     return order
 
 
@@ -357,3 +385,16 @@ def merge_orders(*, actor: Actor, number: str, into: str, reason: str = "") -> W
         record(order=survivor, code=EventCode.ABSORBED, actor_id=actor.user_id, at=now, reason=reason,
                data={"duplicate": duplicate.number, "requesters_added": len(moved)})
     return survivor
+
+
+def queue_triage(order_id: int) -> None:
+    """Smart dispatch (jiesu.dispatch) triages the new order in the background. Whatever goes
+    wrong there, intake has already succeeded: the order then waits for a dispatcher."""
+    try:
+        from jiesu.dispatch.tasks import triage_new_order
+
+        triage_new_order.enqueue(order_id)
+    except Exception:
+        import logging
+
+        logging.getLogger("jiesu.dispatch").exception("could not queue triage of order id %s", order_id)

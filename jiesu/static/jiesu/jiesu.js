@@ -104,3 +104,16 @@ document.addEventListener("submit", function (e) {
     form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
   }, 0);
 });
+
+/* Triage suggestions (desk intake): "use the suggested area and category" fills the selects. */
+document.addEventListener("click", function (e) {
+  var button = e.target.closest && e.target.closest("[data-triage-fill]");
+  if (!button) return;
+  var form = button.closest("form") || document.querySelector("form.intake");
+  var pairs = [["area", button.getAttribute("data-area")], ["category", button.getAttribute("data-category")]];
+  pairs.forEach(function (p) {
+    if (!p[1]) return;
+    var select = (form || document).querySelector("select[name=" + p[0] + "]");
+    if (select && select.querySelector("option[value='" + p[1] + "']")) select.value = p[1];
+  });
+});

@@ -1,0 +1,148 @@
+"""/api/v1/triage: what the triage engine suggests for a text (smart dispatch, DESIGN §5).
+
+Nothing is stored. The same engine triages every new order in the background. Bad text (empty,
+no Chinese, too long) or an address outside the city is not an HTTP error: the answer says so in
+``errors`` and leaves the unknown fields ``null``. Wrong shapes and types are 422 as everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from ninja import Router, Schema
+from pydantic import Field
+
+from jiesu.accounts.policy import Action, can
+from jiesu.api.auth import actor_of
+from jiesu.api.schemas import ErrorOut, In, Text
+from jiesu.orders.errors import InvalidInput, NotAllowed
+from jiesu.triage.gazetteer import to_wgs84
+
+router = Router(tags=["triage"])
+
+ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 422)}
+
+
+class TriageIn(In):
+    text: Text = Field(..., description="what the requester said (up to 5,000 characters are triaged)")
+    address: Text = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    coordinate_system: Literal["wgs84", "gcj02", "bd09"] = Field(
+        "wgs84", description="of latitude/longitude; GCJ-02 (most Chinese maps) and BD-09 (Baidu) are converted")
+    phone: Text = ""
+    channel: Text = ""
+    with_duplicates: bool = Field(False, description="also list open or recent orders that look the same")
+
+
+class Coded(Schema):
+    code: str | None
+    confidence: float
+
+
+class UrgencyOut(Coded):
+    limit_hint: str | None = None
+
+
+class AreaOut(Schema):
+    code: str
+    name: str
+    level: int
+
+
+class LocationOut(Schema):
+    status: str = Field(..., description="found | ambiguous | unknown | outside")
+    district: AreaOut | None
+    street: AreaOut | None
+    community: AreaOut | None
+    code: str | None
+    confidence: float
+    matched: list[str]
+    ambiguous: list[AreaOut]
+    source: str
+    conflict: bool
+    outside: str | None
+
+
+class CategoryOut(Schema):
+    code: str | None
+    name: str | None
+    path: list[str]
+    confidence: float
+    words: list[str]
+    source: str | None = Field(None, description="model | keywords | given")
+    alternatives: list[dict[str, Any]]
+
+
+class UnitOut(Schema):
+    code: str
+    name: str
+
+
+class RuleOut(Schema):
+    id: int | str
+    category: str
+    category_name: str
+    area: str | None
+    area_name: str
+    label: str
+
+
+class RoutingOut(Schema):
+    lead: UnitOut
+    co: list[UnitOut]
+    rule: RuleOut
+    area_sensitive: bool
+
+
+class Problem(Schema):
+    code: str
+    message: str
+
+
+class TriageOut(Schema):
+    ok: bool
+    errors: list[Problem]
+    warnings: list[Problem]
+    type: Coded
+    urgency: UrgencyOut
+    referral: dict[str, Any] | None
+    category: CategoryOut
+    location: LocationOut
+    routing: RoutingOut | None
+    confidence: float = Field(..., description="confidence in the routing (lead unit)")
+    model_version: str | None
+    duplicates: list[dict[str, Any]]
+    elapsed_ms: float
+
+
+@router.post("/triage", response={200: TriageOut, **ERRORS}, summary="Suggest type, category, area and units")
+def triage(request: HttpRequest, payload: TriageIn) -> dict[str, Any]:
+    """Request type and urgency, an Art. 11 referral if one applies, the category with the words
+    that drove it, the area (district → street → community) from the coordinates or the address
+    and text, the lead and co-handling units with the routing rule that matched, and the overall
+    confidence. For staff who record or dispatch orders."""
+    from jiesu.dispatch import services
+
+    actor = actor_of(request)
+    if not (can(actor, Action.CREATE) or can(actor, Action.DISPATCH)):
+        raise NotAllowed(_("You are not allowed to do this."))
+    lat, lng = payload.latitude, payload.longitude
+    if (lat is None) != (lng is None):
+        raise InvalidInput(_("Give both latitude and longitude, or neither."), field="latitude")
+    if lat is not None and lng is not None:
+        if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+            raise InvalidInput(_("Coordinates are out of range."), field="latitude")
+        lat, lng = to_wgs84(lat, lng, payload.coordinate_system)
+    result = services.suggest(payload.text, payload.address, latitude=lat, longitude=lng, channel=payload.channel)
+    body = result.to_dict()
+    if payload.with_duplicates and result.ok:
+        rows = services.duplicate_candidates(actor, payload.text[:5000], area_code=result.location.code)
+        body["duplicates"] = [
+            {"number": r.number, "score": round(r.score, 4), "state": r.state, "place": r.place,
+             "received_at": r.received_at.isoformat()}
+            for r in rows
+        ]
+    return body

@@ -1,0 +1,219 @@
+"""Triage in the order lifecycle: suggest, auto-dispatch, learn from corrections."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+
+from jiesu import clock
+from jiesu.accounts.policy import Actor, visible_orders
+from jiesu.dispatch import runtime
+from jiesu.dispatch.models import CorrectionField, DispatchSettings, TriageCorrection, TriageSuggestion
+from jiesu.orders import actions
+from jiesu.orders.errors import DomainError
+from jiesu.orders.models import WorkOrder
+from jiesu.orders.states import State
+from jiesu.org.models import Area
+from jiesu.triage.duplicates import Candidate, DuplicateFinder
+from jiesu.triage.engine import TriageInput, TriageResult
+
+log = logging.getLogger("jiesu.dispatch")
+
+# Which orders are duplicate candidates: not closed-and-done, not merged, recent.
+OPEN_DAYS = 60
+CLOSED_DAYS = 14
+MAX_CANDIDATES = 400
+OPEN_STATES = (State.RECEIVED, State.DISPATCHED, State.RETURNED, State.ACCEPTED, State.REPLIED,
+               State.CALLBACK_DUE, State.REOPENED)
+FINDER = DuplicateFinder()
+
+
+def order_input(order: WorkOrder) -> TriageInput:
+    text = f"{order.title}。{order.content}" if order.title else order.content
+    return TriageInput(
+        text=text,
+        address=order.address,
+        latitude=float(order.latitude) if order.latitude is not None else None,
+        longitude=float(order.longitude) if order.longitude is not None else None,
+        channel=order.channel,
+        category_code=order.category.code if order.category_id else None,  # type: ignore[union-attr]
+        area_code=order.area.code if order.area_id else None,  # type: ignore[union-attr]
+    )
+
+
+def should_auto_dispatch(result: TriageResult, config: DispatchSettings) -> bool:
+    return bool(
+        config.auto_dispatch
+        and result.ok
+        and not result.errors
+        and result.routing
+        and not result.referral  # Art. 11 referrals are a person's decision, always
+        and result.confidence >= config.threshold
+    )
+
+
+def triage_order(order_id: int) -> TriageSuggestion | None:
+    """Triage a received order, store the suggestion, and dispatch it as the system when the
+    suggestion is confident enough. Returns the suggestion (None if the order is gone or no
+    longer waiting for dispatch)."""
+    order = WorkOrder.objects.select_related("category", "area").filter(pk=order_id).first()
+    if order is None or order.state != State.RECEIVED:
+        return None
+    result = runtime.engine().triage(order_input(order))
+    suggestion, _created = TriageSuggestion.objects.update_or_create(
+        order=order,
+        defaults={"result": result.to_dict(), "model_version": result.model_version or "",
+                  "confidence": result.confidence, "auto_dispatched": False},
+    )
+    config = DispatchSettings.load()
+    if not should_auto_dispatch(result, config):
+        return suggestion
+    area = result.location.code if result.location.status == "found" and order.area_id is None else None
+    try:
+        actions.dispatch_order(
+            actor=Actor.system(),
+            number=order.number,
+            lead_unit=result.lead_unit or "",
+            co_units=result.co_units,
+            category_code=result.category.code if order.category_id is None else None,
+            area_code=area,
+            data={"auto": True, "model_version": result.model_version or "keywords",
+                  "category_source": result.category.source, "confidence": round(result.confidence, 4)},
+        )
+    except DomainError as err:
+        # Dispatched by a person meanwhile, a unit deactivated …: the dispatcher decides.
+        log.info("triage: order %s not auto-dispatched: %s", order.number, err)
+        return suggestion
+    suggestion.auto_dispatched = True
+    suggestion.save(update_fields=["auto_dispatched"])
+    return suggestion
+
+
+def triage_safely(order_id: int) -> str:
+    """What the task runs: never raises, whatever goes wrong (the order then simply waits in
+    the dispatcher's queue, as without triage)."""
+    try:
+        suggestion = triage_order(order_id)
+    except Exception:
+        log.exception("triage of order id %s failed; it waits for a dispatcher", order_id)
+        return "failed"
+    if suggestion is None:
+        return "skipped"
+    return "dispatched" if suggestion.auto_dispatched else "suggested"
+
+
+# ----------------------------------------------------------------------------- corrections
+
+
+def _on_one_line(a: str, b: str) -> bool:
+    """Whether two area codes lie on one line of descent (a street and its community)."""
+    paths = dict(Area.objects.filter(code__in=[a, b]).values_list("code", "path"))
+    pa, pb = paths.get(a, a).split("/"), paths.get(b, b).split("/")
+    return a in pb or b in pa
+
+
+def record_corrections(order: WorkOrder, actor: Actor) -> list[TriageCorrection]:
+    """After a person dispatched ``order``: every suggested value they did not take."""
+    suggestion = TriageSuggestion.objects.filter(order=order).first()
+    if suggestion is None or actor.user_id is None:
+        return []
+    lead = order.lead_assignment
+    chosen = {
+        CorrectionField.CATEGORY: order.category.code if order.category else "",
+        CorrectionField.UNIT: lead.unit.code if lead else "",
+        CorrectionField.AREA: order.area.code if order.area else "",
+        CorrectionField.TYPE: order.request_type,
+    }
+    now = clock.now()
+    out = []
+    for field_, value in chosen.items():
+        suggested = suggestion.suggested(field_)
+        if not suggested or not value or suggested == value:
+            continue
+        if field_ == CorrectionField.AREA and _on_one_line(suggested, value):
+            continue  # more or less precise, not a different place
+        out.append(TriageCorrection(order=order, field=field_, suggested=suggested[:64], chosen=value[:64],
+                                    by_id=actor.user_id, at=now, model_version=suggestion.model_version))
+    TriageCorrection.objects.bulk_create(out)
+    return out
+
+
+def dispatch_and_learn(*, actor: Actor, number: str, **kwargs: Any) -> WorkOrder:
+    """``dispatch_order``, then record where the dispatcher overruled the suggestion. Learning
+    never costs the dispatch: a failure to record is logged."""
+    order = actions.dispatch_order(actor=actor, number=number, **kwargs)
+    try:
+        with transaction.atomic():
+            fresh = WorkOrder.objects.select_related("category", "area").prefetch_related(
+                "assignments__unit").get(pk=order.pk)
+            record_corrections(fresh, actor)
+    except Exception:
+        log.exception("could not record triage corrections for order %s", number)
+    return order
+
+
+# ----------------------------------------------------------------------------- live suggestions
+
+
+@dataclass(frozen=True)
+class DuplicateRow:
+    number: str
+    score: float
+    state: str
+    state_label: str
+    content: str
+    received_at: dt.datetime
+    place: str
+
+    @property
+    def percent(self) -> int:
+        return round(self.score * 100)
+
+
+def duplicate_candidates(
+    actor: Actor, text: str, *, area_code: str | None = None, area_path: str | None = None,
+    exclude: str | None = None, limit: int = 5,
+) -> list[DuplicateRow]:
+    """Open or recent orders the actor can see, in the same district when it is known, that say
+    much the same: one query, whatever the number of candidates."""
+    from jiesu.orders.models import OrderState
+
+    if not text or not text.strip():
+        return []
+    now = clock.now()
+    if area_path is None:
+        area_path = runtime.area_path(area_code)
+    recent = Q(state__in=OPEN_STATES, received_at__gte=now - dt.timedelta(days=OPEN_DAYS)) | Q(
+        closed_at__gte=now - dt.timedelta(days=CLOSED_DAYS))
+    qs = visible_orders(actor, WorkOrder.objects.filter(recent))
+    district = "/".join(area_path.split("/")[:2]) if area_path.count("/") >= 1 else ""
+    if district:
+        qs = qs.filter(Q(area__path=district) | Q(area__path__startswith=district + "/") | Q(area__isnull=True))
+    if exclude:
+        qs = qs.exclude(number=exclude)
+    rows = list(qs.order_by("-received_at").values_list(
+        "number", "title", "content", "area__path", "received_at", "state")[:MAX_CANDIDATES])
+    info = {r[0]: r for r in rows}
+    candidates = [Candidate(number=n, text=f"{t} {c}", area=p or "", at=at) for n, t, c, p, at, _s in rows]
+    matches = FINDER.find(text, candidates, area=area_path, at=now, limit=limit)
+    labels = dict(OrderState.choices)
+    return [
+        DuplicateRow(number=m.number, score=m.score, state=info[m.number][5],
+                     state_label=str(labels.get(info[m.number][5], info[m.number][5])),
+                     content=info[m.number][2], received_at=info[m.number][4], place=m.place)
+        for m in matches
+    ]
+
+
+def suggest(text: str, address: str = "", *, latitude: float | None = None, longitude: float | None = None,
+            category_code: str | None = None, area_code: str | None = None, channel: str = "") -> TriageResult:
+    """A live suggestion (desk and API): the engine only, nothing stored."""
+    return runtime.engine().triage(TriageInput(
+        text=text, address=address, latitude=latitude, longitude=longitude, channel=channel,
+        category_code=category_code, area_code=area_code,
+    ))

@@ -1,0 +1,40 @@
+"""``jiesu sweep``: flag orders past their handling deadline without a reply (one ``overdue``
+event each, onto the supervisor's callback list) and queue callbacks whose task was lost.
+Idempotent. ``--every SECONDS`` repeats until stopped (``jiesu serve`` runs it so)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from jiesu.followup.services import sweep
+
+
+class Command(BaseCommand):
+    help = "Flag overdue orders for callback and queue lost callbacks (once, or --every N seconds)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--every", type=int, default=0, help="repeat every N seconds until stopped")
+
+    def handle(self, *args, every: int, **options):
+        stop = threading.Event()
+        if every > 0:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_a: stop.set())
+        while True:
+            if every > 0:
+                close_old_connections()  # a long-running loop: drop connections that went stale
+            try:
+                result = sweep()
+            except Exception as err:  # noqa: BLE001 - a looping sweep logs and tries again
+                if every <= 0:
+                    raise
+                self.stderr.write(f"sweep failed: {err}")
+            else:
+                if every <= 0 or result.overdue or result.callbacks_queued:
+                    self.stdout.write(str(result))
+            if every <= 0 or stop.wait(every):
+                break

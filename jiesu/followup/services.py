@@ -1,0 +1,249 @@
+"""回访 beyond the reply: the overdue sweep, callbacks on overdue orders, the requester's signed
+link (send and answer). Every change follows the order services' pattern: validate, lock the
+order, check permission and state, change, append an event."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from jiesu import clock
+from jiesu.accounts.policy import Action, Actor
+from jiesu.followup import links, notify
+from jiesu.followup.conf import max_attempts
+from jiesu.followup.models import Outbox, Overdue
+from jiesu.orders.actions.base import MAX_REASON, clean_text, lock_order, require
+from jiesu.orders.actions.followup import open_callback, record_callback, resolution_of
+from jiesu.orders.errors import IllegalTransition, InvalidInput
+from jiesu.orders.events import EventCode, record
+from jiesu.orders.models import (
+    Assignment,
+    AssignmentRole,
+    AssignmentState,
+    Callback,
+    CallbackVia,
+    Resolution,
+    Satisfaction,
+    WorkOrder,
+    mask_phone,
+)
+from jiesu.orders.states import IN_HANDLING, State
+
+log = logging.getLogger(__name__)
+
+SWEEP_BATCH = 500
+# A reply whose callback task has not run after this long is queued by the sweep instead.
+LOST_TASK_GRACE = dt.timedelta(minutes=10)
+HANDLING = (AssignmentState.DISPATCHED, AssignmentState.ACCEPTED)
+
+
+# ---------------------------------------------------------------------------------------------
+# The sweep
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    overdue: int = 0
+    callbacks_queued: int = 0
+
+    def __str__(self) -> str:
+        return f"overdue flagged: {self.overdue}, callbacks queued: {self.callbacks_queued}"
+
+
+def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepResult:
+    """Flag lead assignments past their deadline without a reply (one ``overdue`` event per
+    assignment, however often it runs), and queue callbacks whose task was lost."""
+    now = now or clock.now()
+    flagged = 0
+    while True:
+        due = list(
+            Assignment.objects.filter(role=AssignmentRole.LEAD, state__in=HANDLING, due_at__lt=now,
+                                      order__state__in=list(IN_HANDLING))
+            .exclude(pk__in=Overdue.objects.values("assignment_id"))
+            .order_by("due_at", "pk").values_list("pk", "order_id")[:batch]
+        )
+        for assignment_id, order_id in due:
+            flagged += _flag_overdue(assignment_id, order_id, now)
+        if len(due) < batch:
+            break
+    queued = 0
+    stuck = (
+        WorkOrder.objects.filter(state=State.REPLIED, assignments__role=AssignmentRole.LEAD,
+                                 assignments__state=AssignmentState.REPLIED,
+                                 assignments__replied_at__lt=now - LOST_TASK_GRACE)
+        .order_by("pk").values_list("number", flat=True).distinct()
+    )
+    for number in list(stuck):
+        try:
+            with clock.frozen(now):
+                open_callback(actor=Actor.system(), number=number)
+            queued += 1
+        except IllegalTransition:
+            pass
+    return SweepResult(overdue=flagged, callbacks_queued=queued)
+
+
+def _flag_overdue(assignment_id: int, order_id: int, now: dt.datetime) -> int:
+    with transaction.atomic():
+        order = lock_order(order_id)
+        a = Assignment.objects.select_related("unit").filter(pk=assignment_id).first()
+        if (a is None or a.state not in HANDLING or a.due_at >= now or order.state not in IN_HANDLING
+                or Overdue.objects.filter(assignment_id=assignment_id).exists()):
+            return 0
+        Overdue.objects.create(assignment=a, order=order, due_at=a.due_at, detected_at=now)
+        record(order=order, code=EventCode.OVERDUE, actor_id=None, at=now, assignment=a,
+               data={"unit": a.unit.code, "due_at": a.due_at.isoformat(), "extended": a.extended})
+    return 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Callbacks on overdue orders
+
+
+def open_overdue(order: WorkOrder, now: dt.datetime | None = None) -> Overdue | None:
+    """The order's overdue flag that still waits for a callback: on its live lead assignment,
+    still past due, no callback done."""
+    now = now or clock.now()
+    return (
+        Overdue.objects.filter(order=order, done_at__isnull=True, assignment__state__in=HANDLING,
+                               assignment__role=AssignmentRole.LEAD, assignment__due_at__lte=now)
+        .select_related("assignment").order_by("-pk").first()
+    )
+
+
+def _answers(reached: bool, contacted, resolution: str, solved, satisfaction: str) -> tuple:
+    if not reached:
+        return None, "", None, ""
+    resolution = resolution_of(resolution, solved)
+    if not resolution or satisfaction not in Satisfaction.values:
+        raise InvalidInput(_("Record whether it was solved and how satisfied the requester is."),
+                           field="satisfaction")
+    return contacted, resolution, resolution == Resolution.SOLVED, satisfaction
+
+
+def record_overdue_callback(
+    *, actor: Actor, number: str, reached: bool, contacted: bool | None = None, resolution: str = "",
+    solved: bool | None = None, satisfaction: str = "", note: str = "", via: str = CallbackVia.PHONE,
+) -> WorkOrder:
+    """A callback on an order the unit has not replied to by its deadline. The order stays
+    with the unit (no new state): the answers are recorded and count in the scorecard; a
+    requester who says it is not solved or is unsatisfied has their words passed on as an
+    urging (督办). Not reached: after the configured tries the order leaves the list."""
+    note = clean_text(note, field="note", label=_("the note"), required=False, max_length=MAX_REASON)
+    if via not in CallbackVia.values:
+        raise InvalidInput(_("Unknown callback channel."), field="via")
+    contacted, resolution, solved, satisfaction = _answers(reached, contacted, resolution, solved, satisfaction)
+    with transaction.atomic():
+        order = lock_order(number)
+        require(actor, Action.CALLBACK, order)
+        now = clock.now()
+        flag = open_overdue(order, now) if order.state in IN_HANDLING else None
+        if flag is None:
+            raise IllegalTransition(_("Order %(number)s is not waiting for a callback."), number=order.number)
+        attempt = flag.callback_attempts + 1
+        callback = Callback.objects.create(
+            order=order, attempt=attempt, via=via, reached=reached, contacted=contacted, solved=solved,
+            resolution=resolution, satisfaction=satisfaction, note=note, recorded_by_id=actor.user_id,
+            created_at=now,
+        )
+        flag.callback_attempts = attempt
+        data = {"callback": callback.pk, "attempt": attempt, "reached": reached, "contacted": contacted,
+                "solved": solved, "resolution": resolution, "satisfaction": satisfaction, "via": via,
+                "overdue": True}
+        if reached:
+            order.solved, order.resolution, order.satisfaction = solved, resolution, satisfaction
+            order.save(update_fields=["solved", "resolution", "satisfaction", "updated_at"])
+            flag.done_at = now
+        elif attempt >= max_attempts():
+            flag.done_at = now
+            data["unreachable"] = True
+        flag.save(update_fields=["callback_attempts", "done_at"])
+        record(order=order, code=EventCode.CALLBACK, actor_id=actor.user_id, at=now, reason=note,
+               assignment=flag.assignment, data=data)
+        if reached and (resolution != Resolution.SOLVED or satisfaction == Satisfaction.UNSATISFIED):
+            record(order=order, code=EventCode.URGED, actor_id=actor.user_id, at=now, assignment=flag.assignment,
+                   reason=note or str(_("The requester says the problem is not solved.")),
+                   data={"overdue": True, "callback": callback.pk})
+    order.overdue_callback = True  # type: ignore[attr-defined]  # for the screen's message
+    return order
+
+
+def record_any_callback(*, actor: Actor, number: str, **answers) -> WorkOrder:
+    """The supervisor's phone script: a replied order's callback, or an overdue order's."""
+    state = WorkOrder.objects.filter(number=number).values_list("state", flat=True).first()
+    if state in IN_HANDLING:
+        return record_overdue_callback(actor=actor, number=number, **answers)
+    return record_callback(actor=actor, number=number, **answers)
+
+
+# ---------------------------------------------------------------------------------------------
+# The requester's link
+
+
+def link_url(base_url: str, order: WorkOrder, token: str) -> str:
+    from django.urls import reverse
+
+    path = reverse("callback_link", args=[order.number, token])
+    return base_url.rstrip("/") + path
+
+
+def send_callback_link(*, actor: Actor, number: str, channel: str, base_url: str, to: str = "") -> Outbox:
+    """Send the requester a signed link to answer the callback themselves: by SMS to the
+    primary requester's phone, or by e-mail to the address they gave on the phone."""
+    if channel not in notify.CHANNELS:
+        raise InvalidInput(_("Choose SMS or e-mail."), field="channel")
+    to = (to or "").strip()
+    if channel == "email" and ("@" not in to or len(to) > 254 or any(c.isspace() for c in to)):
+        raise InvalidInput(_("Give the requester's e-mail address."), field="to")
+    with transaction.atomic():
+        order = lock_order(number)
+        require(actor, Action.CALLBACK, order)
+        if order.state != State.CALLBACK_DUE:
+            raise IllegalTransition(_("Order %(number)s is not waiting for a callback."), number=order.number)
+        if channel == "sms":
+            requester = order.requesters.order_by("-is_primary", "id").first()
+            if requester is None or not requester.phone:
+                raise InvalidInput(_("The order has no phone number to send to."), field="channel")
+            to = requester.phone
+        now = clock.now()
+        token, expires = links.make_token(order, via=CallbackVia.SMS if channel == "sms" else CallbackVia.WEB,
+                                          now=now)
+        url = link_url(base_url, order, token)
+        record(order=order, code=EventCode.LINK_SENT, actor_id=actor.user_id, at=now,
+               data={"channel": channel, "to": mask_phone(to) if channel == "sms" else _mask_email(to),
+                     "expires_at": expires.isoformat(), "round": order.reopen_count})
+        with translation.override(settings.LANGUAGE_CODE):
+            body = gettext(
+                "12345 hotline: the unit has replied to your request %(number)s. Please tell us whether "
+                "it is solved and whether you are satisfied: %(url)s (valid for %(days)s days)"
+            ) % {"number": order.number, "url": url, "days": links.link_days()}
+            subject = gettext("Your request %(number)s: how did it go?") % {"number": order.number}
+        message = notify.Message(channel=channel, to=to, body=body, subject=subject, order_id=order.pk,
+                                 created_by_id=actor.user_id)
+        return notify.send(message)
+
+
+def _mask_email(address: str) -> str:
+    name, _at, domain = address.partition("@")
+    return (name[:1] + "***@" + domain) if domain else "***"
+
+
+def answer_by_link(
+    *, number: str, token: str, contacted: bool | None, resolution: str, satisfaction: str, comment: str = "",
+) -> WorkOrder:
+    """The requester answers through the link: checked again under the order's lock, then the
+    same callback as the phone's, via ``sms`` or ``web``."""
+    with transaction.atomic():
+        order = lock_order(number)
+        grant = links.check(order, token, now=clock.now())
+        return record_callback(
+            actor=Actor.system(), number=order.number, reached=True, contacted=contacted, resolution=resolution,
+            satisfaction=satisfaction, note=comment, via=grant.via,
+        )

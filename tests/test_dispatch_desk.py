@@ -1,0 +1,154 @@
+"""The desk's triage panel: suggestions as the text is typed, duplicates, the dispatcher's pane."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from jiesu.dispatch import runtime
+from jiesu.dispatch.models import DispatchSettings
+from jiesu.orders.models import WorkOrder
+from jiesu.orders.states import State
+from tests.dispatch_helpers import triage_world  # noqa: F401
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("triage_world")]
+
+LAMP = "小区门口的路灯坏了一个星期，晚上很黑，请尽快修理。"
+
+
+@pytest.fixture
+def login(client, city):
+    def as_user(username: str):
+        client.force_login(city.users[username])
+        client.cookies["django_language"] = "en"
+        return client
+
+    return as_user
+
+
+def panel(client, **data):
+    return client.post(reverse("desk:triage_panel"), data, headers={"HX-Request": "true"})
+
+
+def test_intake_form_asks_for_suggestions_as_text_is_typed(login):
+    html = login("calltaker").get(reverse("desk:intake")).content.decode()
+    assert html.count('hx-trigger="keyup changed delay:400ms, input changed delay:400ms"') == 2  # content, address
+    assert f'hx-post="{reverse("desk:triage_panel")}"' in html
+    assert 'id="triage-panel"' in html
+
+
+def test_the_panel_shows_the_suggestion_with_its_reasons(login):
+    r = panel(login("calltaker"), content=LAMP, address="朝阳区三里屯街道")
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert 'id="triage-panel"' in html
+    assert "城市管理 / 道路 / 路灯" in html  # the category's path
+    assert "<mark>路灯</mark>" in html  # the words behind it
+    assert "朝阳区 / 三里屯街道" in html
+    assert "三里屯街道办事处" in html and "Routing rule:" in html
+    assert "95%" in html
+    assert 'data-area="110105001"' in html and 'data-category="010101"' in html
+
+
+def test_the_panel_warns_of_a_referral(login):
+    html = panel(login("calltaker"), content="楼道里燃气泄漏了", address="朝阳区").content.decode()
+    assert "Possible referral (Art. 11)" in html and "119" in html
+    assert "Never done automatically" in html
+
+
+@pytest.mark.parametrize("content,address,text", [
+    ("", "", "Suggestions appear here"),
+    ("hello", "", "no Chinese"),
+    ("路灯坏了", "上海市黄浦区", "outside the city"),
+    ("<script>alert(1)</script>路灯", "<b>朝阳区</b>", "路灯"),
+])
+def test_bad_input_renders_a_clear_panel(login, content, address, text):
+    r = panel(login("calltaker"), content=content, address=address)
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert text in html
+    assert "<script>alert" not in html and "<b>朝阳区" not in html
+
+
+def test_long_text_is_cut_not_refused(login):
+    assert panel(login("calltaker"), content="路灯坏了" * 30_000).status_code == 200
+
+
+def test_duplicates_are_listed_beside_the_form(login, new_order):
+    earlier = new_order(content="三里屯路口的路灯坏了一个星期，晚上很黑，请尽快修理。")
+    other = new_order(content="小区里有人遛狗不牵绳，吓到了孩子。")
+    html = panel(login("calltaker"), content="三里屯路口路灯坏了好几天，晚上很黑",
+                 address="朝阳区三里屯街道").content.decode()
+    assert "Possible duplicates" in html
+    assert reverse("desk:order", args=[earlier.number]) in html
+    assert other.number not in html
+    assert "Merge into" not in html  # nothing to merge at intake
+
+
+def test_who_may_use_the_panel(login, client):
+    assert panel(login("dispatcher"), content=LAMP).status_code == 200
+    assert panel(login("handler"), content=LAMP).status_code == 403
+    client.logout()
+    assert client.post(reverse("desk:triage_panel"), {"content": LAMP}).status_code == 302
+    assert login("calltaker").get(reverse("desk:triage_panel")).status_code == 405
+
+
+@pytest.mark.parametrize("n", [3, 25])
+def test_panel_query_count_does_not_grow(login, new_order, django_assert_max_num_queries, n):
+    for i in range(n):
+        new_order(content=f"三里屯路口的路灯坏了第{i}次，晚上很黑。")
+    client = login("calltaker")
+    panel(client, content=LAMP, address="朝阳区三里屯街道")  # builds the engine once per process
+    with django_assert_max_num_queries(5):
+        html = panel(client, content="三里屯路口路灯坏了，晚上很黑", address="朝阳区三里屯街道").content.decode()
+    assert html.count('class="excerpt"') == min(n, 5)
+
+
+# --------------------------------------------------------------------------- the dispatcher
+
+
+def waiting(new_order, django_capture_on_commit_callbacks, **kw):
+    DispatchSettings.objects.filter(pk=1).update(auto_dispatch=False)
+    kw.setdefault("category_code", None)
+    kw.setdefault("area_code", None)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = new_order(**kw)
+    assert WorkOrder.objects.get(pk=order.pk).state == State.RECEIVED
+    return order
+
+
+def test_dispatch_form_is_prefilled_from_the_stored_suggestion(login, new_order, django_capture_on_commit_callbacks):
+    order = waiting(new_order, django_capture_on_commit_callbacks, content=LAMP, address="朝阳区三里屯街道")
+    html = login("dispatcher").get(reverse("desk:dispatch"), {"n": order.number}).content.decode()
+    assert "Triage suggestion" in html and "<mark>路灯</mark>" in html and "Routing rule:" in html
+    assert '<option value="110105001" selected>' in html  # area
+    assert '<option value="010101" selected>' in html  # category
+    assert '<option value="SLT" selected>' in html  # lead unit
+
+
+def test_dispatcher_can_merge_into_a_duplicate(login, new_order, django_capture_on_commit_callbacks):
+    earlier = new_order(content="三里屯路口的路灯坏了一个星期，晚上很黑，请尽快修理。")
+    order = waiting(new_order, django_capture_on_commit_callbacks, content="三里屯路口路灯坏了好几天了，晚上很黑",
+                    address="朝阳区三里屯街道")
+    client = login("dispatcher")
+    html = client.get(reverse("desk:dispatch"), {"n": order.number}).content.decode()
+    assert f"Merge into {earlier.number}" in html
+    assert reverse("desk:action", args=[order.number, "merge"]) in html
+    r = client.post(reverse("desk:action", args=[order.number, "merge"]),
+                    {"next": "dispatch", "into": earlier.number, "reason": "duplicate"})
+    assert r.status_code == 302
+    assert WorkOrder.objects.get(pk=order.pk).state == State.MERGED
+
+
+def test_pane_without_a_suggestion_still_works(login, new_order):
+    order = new_order(content=LAMP)  # no after-commit: never triaged
+    r = login("dispatcher").get(reverse("desk:dispatch"), {"n": order.number})
+    assert r.status_code == 200
+
+
+def test_auto_dispatched_order_leaves_the_queue(login, new_order, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        order = new_order(content=LAMP, category_code=None, area_code=None)
+    html = login("dispatcher").get(reverse("desk:dispatch")).content.decode()
+    assert order.number not in html
+    runtime.reset()
