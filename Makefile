@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint bench install clean
+.PHONY: run test lint bench install clean messages
 
 $(BIN)/jiesu: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,3 +37,8 @@ bench: install
 
 clean:
 	rm -rf $(VENV) var
+
+# After changing user-facing strings: refresh the Chinese catalogue (needs GNU gettext), translate
+# the new entries in jiesu/locale/zh_Hans/LC_MESSAGES/django.po, run again, commit .po and .mo.
+messages: install
+	cd jiesu && ../$(BIN)/django-admin makemessages -l zh_Hans --settings=jiesu.settings --pythonpath=.. && ../$(BIN)/django-admin compilemessages -l zh_Hans

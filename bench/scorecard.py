@@ -4,6 +4,7 @@
     BENCH_ORDERS=5000000 .venv/bin/python -m bench.scorecard    # the 5 million
     JIESU_DATABASE_URL=postgres://postgres@127.0.0.1:5432/<empty db> .venv/bin/python -m bench.scorecard
     JIESU_DATA_DIR=<dir of an earlier run> BENCH_REUSE=1 .venv/bin/python -m bench.scorecard   # measure again
+    BENCH_SEQUENTIAL=1 …                     # SQLite: one query, without the parallel time slices
 
 The orders are written with bulk inserts straight into the tables (not through the services:
 millions of orders would take hours that way), spread over ``BENCH_MONTHS`` (12) months, with
@@ -260,6 +261,10 @@ def main() -> None:
             assert card.cards
         return run
 
+    if os.environ.get("BENCH_SEQUENTIAL"):  # one query on one connection, no time slices
+        from django.conf import settings
+
+        settings.JIESU["SCORECARD"] = {**settings.JIESU["SCORECARD"], "parallel_min_orders": 10**12}
     results = {
         "baseline_count_by_area_ms": measure(baseline) * 1000,
         "join_baseline_ms": measure(join_baseline) * 1000,
@@ -282,6 +287,8 @@ def main() -> None:
         "streets_flagged": len(streets.flagged),
         "generate_s": size["generate_s"],
         "rounds": ROUNDS,
+        "sequential": bool(os.environ.get("BENCH_SEQUENTIAL")),
+        "load_average": round(os.getloadavg()[0], 2),
         "python": sys.version.split()[0],
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
@@ -296,7 +303,7 @@ def main() -> None:
     path = Path(__file__).parent / "results" / "scorecard.json"
     path.parent.mkdir(exist_ok=True)
     previous = json.loads(path.read_text()) if path.exists() else {}
-    previous[f"{connection.vendor}-{size['orders']}"] = out
+    previous[f"{connection.vendor}-{size['orders']}{'-sequential' if out['sequential'] else ''}"] = out
     path.write_text(json.dumps(previous, indent=2, ensure_ascii=False) + "\n")
     print(f"written: {path}")
 

@@ -153,9 +153,10 @@ JIESU = {
     "CALLBACK_MAX_ATTEMPTS": int(os.environ.get("JIESU_CALLBACK_MAX_ATTEMPTS", "3")),
     # Smart dispatch: seconds between a process's checks for a changed catalogue or model.
     "TRIAGE_REFRESH_SECONDS": float(os.environ.get("JIESU_TRIAGE_REFRESH_SECONDS", "5")),
-    # A reached callback reopens the order when it is "neither" solved nor satisfied (default),
-    # or when it is not solved "either" or unsatisfied (jiesu.orders.actions.followup.reopens).
-    "CALLBACK_REOPEN_RULE": os.environ.get("JIESU_CALLBACK_REOPEN_RULE", "neither"),
+    # A reached callback reopens the order (重办) when it is not solved "either" or the requester
+    # is unsatisfied (default, issue 4), or only when it is "neither" solved nor satisfied
+    # (jiesu.orders.actions.followup.reopens).
+    "CALLBACK_REOPEN_RULE": os.environ.get("JIESU_CALLBACK_REOPEN_RULE", "either"),
     # The requester's signed callback link (回访链接): days it stays valid; the public address
     # that links start with (else the address of the request that sends them).
     "CALLBACK_LINK_DAYS": int(os.environ.get("JIESU_CALLBACK_LINK_DAYS", "7")),
@@ -175,6 +176,9 @@ JIESU = {
         "partly_weight": 0.5,
         "basic_weight": 1.0,
         "flag": {"bottom_n": 10, "min_orders": 5, "below": {}},
+        # Big periods: SQLite counts them in time slices at once; PostgreSQL's sort/hash memory.
+        "parallel_min_orders": 100_000,
+        "pg_work_mem": "64MB",
     },
 }
 

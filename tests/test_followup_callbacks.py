@@ -56,9 +56,9 @@ def test_the_boolean_still_works_and_an_unknown_resolution_is_refused(city, new_
     order = bring_to(city, new_order, State.CALLBACK_DUE)
     with pytest.raises(InvalidInput):
         _callback(city, order, reached=True, resolution="maybe", satisfaction=Satisfaction.SATISFIED)
-    _callback(city, order, reached=True, solved=False, satisfaction=Satisfaction.BASIC)
+    _callback(city, order, reached=True, solved=True, satisfaction=Satisfaction.BASIC)
     order.refresh_from_db()
-    assert order.resolution == Resolution.UNSOLVED and order.state == State.CLOSED
+    assert order.resolution == Resolution.SOLVED and order.state == State.CLOSED
 
 
 def test_reopen_goes_to_the_same_unit_with_the_requesters_words(city, new_order):

@@ -137,7 +137,9 @@ def test_a_big_period_counted_in_parallel_slices_gives_the_same_numbers(settings
     for threshold in (10**9, 0):
         settings.JIESU = {**settings.JIESU, "SCORECARD": {**settings.JIESU["SCORECARD"],
                                                           "parallel_min_orders": threshold}}
-        assert (selectors._slices(12) > 1) == (threshold == 0)
+        from django.db import connection
+
+        assert (selectors._slices(12) > 1) == (threshold == 0 and connection.vendor == "sqlite")
         with clock.frozen(at("2026-12-05 10:00")):
             results[threshold] = {level: [(c.key, c.counts, c.rank) for c in selectors.scorecard(level, month).cards]
                                   for level in ("unit", "district", "street")}

@@ -232,9 +232,11 @@ def test_callback_needs_answers_when_reached(city, new_order):
 @pytest.mark.parametrize(
     ("solved", "satisfaction", "state"),
     [
+        # Issue 4: unsolved or unsatisfied reopens (JIESU_CALLBACK_REOPEN_RULE=either, the default;
+        # the "neither" rule is tested in tests/test_followup_callbacks.py).
         (True, Satisfaction.SATISFIED, State.CLOSED),
-        (True, Satisfaction.UNSATISFIED, State.CLOSED),
-        (False, Satisfaction.BASIC, State.CLOSED),
+        (True, Satisfaction.UNSATISFIED, State.REOPENED),
+        (False, Satisfaction.BASIC, State.REOPENED),
         (False, Satisfaction.UNSATISFIED, State.REOPENED),
     ],
 )

@@ -414,6 +414,10 @@ class Episode:
             self._rework()
         satisfaction, solved = self._happy()
         self._callback(satisfaction, solved=solved)
+        if WorkOrder.objects.values_list("state", flat=True).get(number=self.plan.number) == "reopened":
+            # Solved but unsatisfied reopens too (issue 4): the unit works on it once more.
+            self._rework()
+            self._callback("satisfied", solved=True)
         if rng.random() < 0.01:
             self.do(
                 self.later(1, 5, unit="days"),
@@ -449,7 +453,8 @@ class Episode:
                 "unsatisfied_solved" if satisfaction == "unsatisfied" and solved else satisfaction
             ]
         )
-        if rng.random() < 0.1 and not plan.callers[0].phone.startswith("010"):
+        partly = satisfaction == "basic" and not solved  # the portal asks yes/no only
+        if rng.random() < 0.1 and not plan.callers[0].phone.startswith("010") and not partly:
             # The requester rates it on the portal instead of answering the phone.
             self.do(
                 at, _rate, phone=plan.callers[0].phone, solved=solved, satisfaction=satisfaction, comment=note
@@ -463,7 +468,7 @@ class Episode:
             contacted=True,
             solved=solved,
             # "basically satisfied, not quite solved" is a partly solved case (回访: 部分解决).
-            resolution="partly" if satisfaction == "basic" and not solved else "",
+            resolution="partly" if partly else "",
             satisfaction=satisfaction,
             note=note,
             via=rng.choice(("phone",) * 9 + ("sms",)),

@@ -124,12 +124,12 @@ def resolution_of(resolution: str, solved: bool | None) -> str:
 def reopens(resolution: str, satisfaction: str) -> bool:
     """Does a reached callback send the order back (重办)? ``JIESU["CALLBACK_REOPEN_RULE"]``:
 
-    - ``"neither"`` (default, the work-order core's rule): when it is neither solved (partly is
-      not solved) nor satisfied (satisfied or basically satisfied);
-    - ``"either"``: when it is not solved (partly counts as solved here) or the requester is
-      unsatisfied."""
+    - ``"either"`` (default; issue 4: "unsolved or unsatisfied reopens"): when it is not solved
+      (partly solved is not "unsolved") or the requester is unsatisfied;
+    - ``"neither"`` (the work-order core's first rule): only when it is neither solved (partly
+      is not solved) nor satisfied (satisfied or basically satisfied)."""
     unsatisfied = satisfaction == Satisfaction.UNSATISFIED
-    if cast(Any, settings.JIESU).get("CALLBACK_REOPEN_RULE", "neither") == "either":
+    if cast(Any, settings.JIESU).get("CALLBACK_REOPEN_RULE", "either") == "either":
         return resolution == Resolution.UNSOLVED or unsatisfied
     return resolution != Resolution.SOLVED and unsatisfied
 
