@@ -20,6 +20,7 @@ ALL = [
     "hotspots",
     "reply_quality",
     "scorecard",
+    "dashboard",
 ]
 
 

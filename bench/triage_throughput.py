@@ -56,12 +56,11 @@ def build():
     import django
 
     django.setup()  # the demo modules import Django models (nothing here touches a database)
-    from jiesu.triage.rules import KeywordCategoryClassifier, RuleSet
-
     from jiesu.demo import org
     from jiesu.demo.orders import plan_orders
     from jiesu.triage.engine import CategoryInfo, Route, Routes, Triage, UnitRef
     from jiesu.triage.gazetteer import Gazetteer
+    from jiesu.triage.rules import KeywordCategoryClassifier, RuleSet
 
     areas = _csv("beijing_areas.csv")
     cats = _csv("categories.csv")

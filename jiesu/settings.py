@@ -117,6 +117,9 @@ def _database() -> dict:
 
 
 DATABASES = {"default": _database()}
+# Per process (the hotspot clusters, keyed by a fingerprint of their orders, so always exact).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "jiesu",
+                      "OPTIONS": {"MAX_ENTRIES": 500}}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {
@@ -161,6 +164,9 @@ JIESU = {
     # that links start with (else the address of the request that sends them).
     "CALLBACK_LINK_DAYS": int(os.environ.get("JIESU_CALLBACK_LINK_DAYS", "7")),
     "PUBLIC_BASE_URL": os.environ.get("JIESU_PUBLIC_BASE_URL", ""),
+    # Send that link by SMS to the primary requester by itself when an order is queued for its
+    # callback (once per round; never for proactive items; needs PUBLIC_BASE_URL).
+    "CALLBACK_LINK_AUTO": os.environ.get("JIESU_CALLBACK_LINK_AUTO", "1") not in ("0", "false", "no", "off", ""),
     # The periodic sweep (overdue orders, lost callback tasks): seconds between runs in
     # ``jiesu serve`` (0: off; run ``jiesu sweep`` from cron instead).
     "SWEEP_SECONDS": int(os.environ.get("JIESU_SWEEP_SECONDS", "300")),

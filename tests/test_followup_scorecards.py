@@ -128,7 +128,7 @@ def expected_rates(c: dict[str, list[int]]) -> dict[str, float | None]:
 
 @pytest.fixture
 def demo(db):
-    load_demo(orders=300, seed=2026, anchor=ANCHOR)
+    load_demo(orders=300, seed=2027, anchor=ANCHOR)
 
 
 @pytest.mark.parametrize("period", ["2026-02", "2026-01", "2026-Q1", "2026-02-16"])

@@ -7,6 +7,7 @@ import datetime as dt
 import statistics
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -68,6 +69,7 @@ def test_nav_shows_insight_to_analysts_only(client, city):
 
 
 def _count(client, url):
+    cache.clear()  # the cost of computing the page, not of a cached hotspot list
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
     assert response.status_code == 200, url
@@ -331,3 +333,18 @@ def test_reply_quality_badges_on_the_order_page(client, city, new_order):
     page = login(client, city, "supervisor").get(reverse("desk:order", args=[order.number])).content.decode()
     assert 'data-reply-quality="80"' in page
     assert 'data-criterion="action"' in page and "rq-yes" in page and "rq-no" in page
+
+
+def test_hotspot_clusters_are_cached_until_an_order_changes(city, new_order, django_assert_num_queries):
+    for i in range(3):
+        new_order(content=f"三里屯路19号路口的路灯坏了一个星期，晚上很黑，第{i + 1}次反映。",
+                  requesters=[actions.RequesterInput(phone=f"1381234567{i}")])
+    analyst = city.actor("analyst")
+    first = hotspot_data.find(analyst)
+    assert len(first) == 1 and first[0].cluster.size == 3
+    with django_assert_num_queries(1):  # only the window's fingerprint
+        assert [r.cluster.size for r in hotspot_data.find(analyst)] == [3]
+    new_order(content="三里屯路19号路口的路灯坏了一个星期，晚上很黑，第4次反映。",
+              requesters=[actions.RequesterInput(phone="13812345679")])
+    again = hotspot_data.find(analyst)
+    assert len(again) == 1 and again[0].cluster.size == 4  # the new order invalidated the cache

@@ -142,11 +142,11 @@ def test_replies_and_rating(en, city, new_order):
     assert "三里屯街道办事处" in html and "路灯已于昨日修复。" in html
     assert f'action="{reverse("portal:rate", args=[order.number])}"' in html
     # Incomplete rating: clear message, nothing recorded.
-    response = en.post(reverse("portal:rate", args=[order.number]), {"solved": "yes"})
+    response = en.post(reverse("portal:rate", args=[order.number]), {"contacted": "yes", "resolution": "solved"})
     assert response.status_code == 422 and b"Please say how satisfied you are." in response.content
     assert not Callback.objects.exists()
     response = en.post(reverse("portal:rate", args=[order.number]),
-                       {"solved": "yes", "satisfaction": "satisfied", "comment": "谢谢"})
+                       {"contacted": "yes", "resolution": "solved", "satisfaction": "satisfied", "comment": "谢谢"})
     assert response.status_code == 302
     order.refresh_from_db()
     assert order.state == State.CLOSED
@@ -156,7 +156,8 @@ def test_replies_and_rating(en, city, new_order):
     assert "Thank you. Your rating has been recorded." in html and "Closed" in html
     assert 'name="satisfaction"' not in html
     # A second rating is not an error page, and changes nothing.
-    response = en.post(reverse("portal:rate", args=[order.number]), {"solved": "no", "satisfaction": "unsatisfied"})
+    response = en.post(reverse("portal:rate", args=[order.number]),
+                       {"contacted": "no", "resolution": "unsolved", "satisfaction": "unsatisfied"})
     assert response.status_code == 302 and Callback.objects.count() == 1
 
 

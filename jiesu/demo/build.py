@@ -106,7 +106,9 @@ def load_demo(
             rules = org.build_routing_rules(world)
             org.build_limits()
             actors = people.create_people()
-        plans = plan_orders(world=world, seed=seed, anchor=at, orders=orders)
+        # --orders counts every order: 1 % of them are the analysts' proactive work items.
+        proactive = demo_insight.proactive_share(orders)
+        plans = plan_orders(world=world, seed=seed, anchor=at, orders=orders - proactive)
         cast = lifecycle.Cast(actors)
         # From here on the calendar and the limit table no longer change: read them once.
         with deadlines.cached():
@@ -114,6 +116,8 @@ def load_demo(
             lifecycle.play_all(plans, world=world, cast=cast, seed=seed, limit=at)
         with transaction.atomic():
             demo_insight.load(anchor=at)  # monthly topics and practical measures
+        with deadlines.cached():
+            demo_insight.load_proactive(anchor=at, analyst=cast.actors["analyst1"], count=proactive)
     states = Counter(WorkOrder.objects.values_list("state", flat=True))
     return DemoSummary(
         anchor=at,

@@ -175,3 +175,39 @@ def load(*, anchor: dt.datetime) -> tuple[int, int]:
     units = {u.code: u for u in Unit.objects.filter(code__in=codes)}
     districts = dict(Area.objects.filter(code__in=DISTRICTS).values_list("code", "name"))
     return _topics(anchor, units), _measures(anchor, units, districts)
+
+
+# 未诉先办: what an analyst opens after reading the hotspots. (title, street/community code, category)
+PROACTIVE = (
+    ("巡查发现路灯成片不亮", "110105001", "0201"),
+    ("雨后地下通道积水", "110108001", "0201"),
+    ("老旧小区楼道堆物", "110101001", "0201"),
+    ("学校周边早高峰拥堵", "110102001", "0201"),
+    ("夜间施工噪声集中反映", "110106001", "0201"),
+)
+
+
+def proactive_share(orders: int) -> int:
+    """How many of the demo's ``--orders`` are proactive work items: 1 %, none below 100."""
+    return orders // 100
+
+
+def load_proactive(*, anchor: dt.datetime, analyst, count: int) -> int:
+    """``count`` proactive work items opened by ``analyst`` through the order service (channel
+    "proactive", no requester), one every two days back from the anchor; they wait for dispatch."""
+    from jiesu import clock
+    from jiesu.catalogue.models import Channel, RequestType
+    from jiesu.orders import actions
+
+    areas = set(Area.objects.filter(code__in=[a for _t, a, _c in PROACTIVE]).values_list("code", flat=True))
+    categories = set(Category.objects.filter(code__in=[c for _t, _a, c in PROACTIVE]).values_list("code", flat=True))
+    for i in range(count):
+        title, area, category = PROACTIVE[i % len(PROACTIVE)]
+        with clock.frozen(anchor - dt.timedelta(days=2 * (i + 1), hours=-10)):
+            actions.create_order(
+                actor=analyst, proactive=True, requesters=[], channel=Channel.PROACTIVE,
+                request_type=RequestType.OTHER, title=title,
+                content=f"{title}：分析热点后主动立项，请属地核实处置。",
+                area_code=area if area in areas else None, category_code=category if category in categories else None,
+            )
+    return count

@@ -1,6 +1,7 @@
 """The supervisor's phone script for one order's callback (回访): what to say and what to ask,
 in order — contacted in time? solved, partly or not? satisfied, basically or not? — with the
-unit's reply to read out (or, for an overdue order, the deadline it missed)."""
+unit's reply to read out (or, for an overdue order, the deadline it missed). A proactive item
+(未诉先办) has no requester: the script is a verification, on site or with the unit, of the result."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from jiesu.followup.conf import max_attempts
+from jiesu.orders.actions.followup import is_verified
 from jiesu.orders.models import Assignment, AssignmentRole, AssignmentState, Reply, WorkOrder
 from jiesu.orders.states import State
 
@@ -24,6 +26,7 @@ class Script:
     attempts: int
     max_attempts: int
     can_send_link: bool
+    verify: bool  # a proactive item: no requester, the centre verifies the result instead
 
 
 def _lead(order: WorkOrder) -> Assignment | None:
@@ -34,6 +37,7 @@ def _lead(order: WorkOrder) -> Assignment | None:
 
 
 def callback_script(order: WorkOrder) -> Script:
+    verify = is_verified(order)
     lead = _lead(order)
     replies = list(order.replies.all())
     overdue = order.state != State.CALLBACK_DUE
@@ -53,5 +57,6 @@ def callback_script(order: WorkOrder) -> Script:
         due_at=lead.due_at if lead else None,
         attempts=attempts,
         max_attempts=max_attempts(),
-        can_send_link=not overdue,
+        can_send_link=not overdue and not verify,
+        verify=verify,
     )

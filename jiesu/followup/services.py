@@ -16,11 +16,18 @@ from django.utils.translation import gettext_lazy as _
 
 from jiesu import clock
 from jiesu.accounts.policy import Action, Actor
+from jiesu.catalogue.models import Channel
 from jiesu.followup import links, notify
-from jiesu.followup.conf import max_attempts
+from jiesu.followup.conf import knob, max_attempts
 from jiesu.followup.models import Outbox, Overdue
 from jiesu.orders.actions.base import MAX_REASON, clean_text, lock_order, require
-from jiesu.orders.actions.followup import open_callback, record_callback, resolution_of
+from jiesu.orders.actions.followup import (
+    is_verified,
+    open_callback,
+    record_callback,
+    resolution_of,
+    verification,
+)
 from jiesu.orders.errors import IllegalTransition, InvalidInput
 from jiesu.orders.events import EventCode, record
 from jiesu.orders.models import (
@@ -29,6 +36,7 @@ from jiesu.orders.models import (
     AssignmentState,
     Callback,
     CallbackVia,
+    Event,
     Resolution,
     Satisfaction,
     WorkOrder,
@@ -83,7 +91,7 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepR
     for number in list(stuck):
         try:
             with clock.frozen(now):
-                open_callback(actor=Actor.system(), number=number)
+                queue_callback(actor=Actor.system(), number=number)
             queued += 1
         except IllegalTransition:
             pass
@@ -139,7 +147,6 @@ def record_overdue_callback(
     note = clean_text(note, field="note", label=_("the note"), required=False, max_length=MAX_REASON)
     if via not in CallbackVia.values:
         raise InvalidInput(_("Unknown callback channel."), field="via")
-    contacted, resolution, solved, satisfaction = _answers(reached, contacted, resolution, solved, satisfaction)
     with transaction.atomic():
         order = lock_order(number)
         require(actor, Action.CALLBACK, order)
@@ -147,6 +154,13 @@ def record_overdue_callback(
         flag = open_overdue(order, now) if order.state in IN_HANDLING else None
         if flag is None:
             raise IllegalTransition(_("Order %(number)s is not waiting for a callback."), number=order.number)
+        if is_verified(order):  # a proactive item: the centre checks how things stand
+            reached, via, contacted, satisfaction, solved, resolution = verification(reached, resolution, solved)
+        elif via == CallbackVia.VERIFY:
+            raise InvalidInput(_("Only a proactive item is verified by the centre."), field="via")
+        else:
+            contacted, resolution, solved, satisfaction = _answers(reached, contacted, resolution, solved,
+                                                                   satisfaction)
         attempt = flag.callback_attempts + 1
         callback = Callback.objects.create(
             order=order, attempt=attempt, via=via, reached=reached, contacted=contacted, solved=solved,
@@ -168,8 +182,10 @@ def record_overdue_callback(
         record(order=order, code=EventCode.CALLBACK, actor_id=actor.user_id, at=now, reason=note,
                assignment=flag.assignment, data=data)
         if reached and (resolution != Resolution.SOLVED or satisfaction == Satisfaction.UNSATISFIED):
+            why = (_("The centre's verification found the problem not solved.") if via == CallbackVia.VERIFY
+                   else _("The requester says the problem is not solved."))
             record(order=order, code=EventCode.URGED, actor_id=actor.user_id, at=now, assignment=flag.assignment,
-                   reason=note or str(_("The requester says the problem is not solved.")),
+                   reason=note or str(why),
                    data={"overdue": True, "callback": callback.pk})
     order.overdue_callback = True  # type: ignore[attr-defined]  # for the screen's message
     return order
@@ -207,27 +223,87 @@ def send_callback_link(*, actor: Actor, number: str, channel: str, base_url: str
         require(actor, Action.CALLBACK, order)
         if order.state != State.CALLBACK_DUE:
             raise IllegalTransition(_("Order %(number)s is not waiting for a callback."), number=order.number)
+        if order.channel == Channel.PROACTIVE:
+            raise IllegalTransition(_("Order %(number)s is a proactive item: the centre verifies its result, "
+                                      "there is no requester to ask."), number=order.number)
         if channel == "sms":
-            requester = order.requesters.order_by("-is_primary", "id").first()
-            if requester is None or not requester.phone:
+            to = _requester_phone(order)
+            if not to:
                 raise InvalidInput(_("The order has no phone number to send to."), field="channel")
-            to = requester.phone
-        now = clock.now()
-        token, expires = links.make_token(order, via=CallbackVia.SMS if channel == "sms" else CallbackVia.WEB,
-                                          now=now)
-        url = link_url(base_url, order, token)
-        record(order=order, code=EventCode.LINK_SENT, actor_id=actor.user_id, at=now,
-               data={"channel": channel, "to": mask_phone(to) if channel == "sms" else _mask_email(to),
-                     "expires_at": expires.isoformat(), "round": order.reopen_count})
-        with translation.override(settings.LANGUAGE_CODE):
-            body = gettext(
-                "12345 hotline: the unit has replied to your request %(number)s. Please tell us whether "
-                "it is solved and whether you are satisfied: %(url)s (valid for %(days)s days)"
-            ) % {"number": order.number, "url": url, "days": links.link_days()}
-            subject = gettext("Your request %(number)s: how did it go?") % {"number": order.number}
-        message = notify.Message(channel=channel, to=to, body=body, subject=subject, order_id=order.pk,
-                                 created_by_id=actor.user_id)
-        return notify.send(message)
+        return _send_link(order, channel=channel, to=to, base_url=base_url, actor_id=actor.user_id)
+
+
+def _requester_phone(order: WorkOrder) -> str:
+    requester = order.requesters.order_by("-is_primary", "id").first()
+    return requester.phone if requester is not None and requester.phone else ""
+
+
+def _send_link(order: WorkOrder, *, channel: str, to: str, base_url: str, actor_id: int | None,
+               auto: bool = False) -> Outbox:
+    """Sign, record (``link_sent``) and send; the caller holds the order's lock."""
+    now = clock.now()
+    token, expires = links.make_token(order, via=CallbackVia.SMS if channel == "sms" else CallbackVia.WEB, now=now)
+    url = link_url(base_url, order, token)
+    data = {"channel": channel, "to": mask_phone(to) if channel == "sms" else _mask_email(to),
+            "expires_at": expires.isoformat(), "round": order.reopen_count}
+    if auto:
+        data["auto"] = True
+    record(order=order, code=EventCode.LINK_SENT, actor_id=actor_id, at=now, data=data)
+    with translation.override(settings.LANGUAGE_CODE):
+        body = gettext(
+            "12345 hotline: the unit has replied to your request %(number)s. Please tell us whether "
+            "it is solved and whether you are satisfied: %(url)s (valid for %(days)s days)"
+        ) % {"number": order.number, "url": url, "days": links.link_days()}
+        subject = gettext("Your request %(number)s: how did it go?") % {"number": order.number}
+    message = notify.Message(channel=channel, to=to, body=body, subject=subject, order_id=order.pk,
+                             created_by_id=actor_id)
+    return notify.send(message)
+
+
+def auto_link_enabled() -> bool:
+    return bool(knob("CALLBACK_LINK_AUTO", True))
+
+
+def auto_send_link(order_id: int) -> Outbox | None:
+    """The signed link by SMS to the primary requester, sent by itself when an order enters
+    ``callback_due`` (``JIESU["CALLBACK_LINK_AUTO"]``, on by default): once per callback round;
+    not for a proactive item (no requester) nor an order without a requester's phone; only with
+    ``JIESU["PUBLIC_BASE_URL"]`` (there is no request to take the address from). Never raises:
+    a failure is logged and the supervisor still has the phone script and the *Send* buttons."""
+    if not auto_link_enabled():
+        return None
+    try:
+        return _auto_send(order_id)
+    except Exception:  # noqa: BLE001 - a lost SMS must not undo or break the callback
+        log.exception("automatic callback link for order %s failed", order_id)
+        return None
+
+
+def _auto_send(order_id: int) -> Outbox | None:
+    base_url = str(knob("PUBLIC_BASE_URL") or "")
+    with transaction.atomic():
+        order = lock_order(order_id)
+        if order.state != State.CALLBACK_DUE or order.channel == Channel.PROACTIVE:
+            return None
+        if Event.objects.filter(order=order, code=EventCode.LINK_SENT, data__round=order.reopen_count,
+                                data__auto=True).exists():
+            return None  # once per callback round
+        to = _requester_phone(order)
+        if not to:
+            return None
+        if not base_url:
+            log.warning("automatic callback link for order %s not sent: set JIESU_PUBLIC_BASE_URL", order.number)
+            return None
+        return _send_link(order, channel="sms", to=to, base_url=base_url, actor_id=None, auto=True)
+
+
+def queue_callback(*, actor: Actor, number: str) -> WorkOrder:
+    """replied → callback_due (``open_callback``), then, after commit, the automatic link."""
+    order = open_callback(actor=actor, number=number)
+    if auto_link_enabled():
+        order_id = order.pk
+        transaction.on_commit(lambda: auto_send_link(order_id))
+    return order
 
 
 def _mask_email(address: str) -> str:

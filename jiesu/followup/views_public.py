@@ -3,34 +3,21 @@ the unit's reply and the same three questions as the phone script."""
 
 from __future__ import annotations
 
-from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from jiesu import clock
 from jiesu.followup import links, services
 from jiesu.orders.errors import DomainError
-from jiesu.orders.models import Resolution, Satisfaction, WorkOrder
-from jiesu.portal.forms import PortalForm
+from jiesu.orders.models import WorkOrder
+from jiesu.portal.forms import CallbackAnswerForm
 
 STATUS = {"invalid": 404, "expired": 410, "used": 410}
 
 
-class AnswerForm(PortalForm):
-    contacted = forms.ChoiceField(choices=[("yes", _("Yes")), ("no", _("No"))], error_messages={
-        "required": _("Please say whether the unit contacted you in time."),
-        "invalid_choice": _("Please say whether the unit contacted you in time.")})
-    resolution = forms.ChoiceField(choices=Resolution.choices, error_messages={
-        "required": _("Please say whether the problem was solved."),
-        "invalid_choice": _("Please say whether the problem was solved.")})
-    satisfaction = forms.ChoiceField(choices=Satisfaction.choices, error_messages={
-        "required": _("Please say how satisfied you are."),
-        "invalid_choice": _("Please say how satisfied you are.")})
-    comment = forms.CharField(max_length=2000, required=False, error_messages={
-        "max_length": _("The comment is too long: at most 2000 characters.")})
+AnswerForm = CallbackAnswerForm
 
 
 def _refused(request: HttpRequest, code: str) -> HttpResponse:

@@ -13,7 +13,8 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, QuerySet
+from django.db import connection
+from django.db.models import CharField, Count, F, Func, Min, QuerySet, Value
 from django.db.models.functions import TruncDate
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -132,38 +133,66 @@ def _hours(delta: dt.timedelta | None) -> float | None:
     return None if delta is None else round(delta.total_seconds() / 3600, 1)
 
 
-def percentiles(qs: QuerySet, key: str, ranks: tuple[float, ...] = (0.5, 0.9)) -> tuple[int, list]:
-    """Nearest-rank percentiles of ``key`` over ``qs`` (non-null values), read in SQL: one
-    count, then one row per rank. (Two or three small queries; no rows shipped to Python.)"""
-    qs = qs.filter(**{f"{key}__isnull": False})
-    n = qs.count()
-    if not n:
+def _diff_sql(end: str, start: str) -> str:
+    """``end - start`` in SQL, as microseconds on SQLite (integer arithmetic in C: exact, no
+    per-row Python function) and as an interval on PostgreSQL."""
+    if connection.vendor == "sqlite":
+        # Django stores "YYYY-MM-DD HH:MM:SS[.ffffff]" (UTC); %s truncates to whole seconds (written %%s: the cursor formats).
+        def us(c: str) -> str:
+            return f"(CAST(strftime('%%s', {c}) AS INTEGER) * 1000000 + CAST(substr({c}, 21) AS INTEGER))"
+
+        return f"({us(end)} - {us(start)})"
+    return f"({end} - {start})"
+
+
+def percentiles(qs: QuerySet, ranks: tuple[float, ...] = (0.5, 0.9)) -> tuple[int, list]:
+    """Nearest-rank percentiles of ``e - s`` over the rows of ``qs`` (a ``values()`` query with
+    columns ``s`` and ``e``; rows with either null are left out), in one SQL query: the durations
+    are numbered in order once (a window function) and only the rows at the ranks come back."""
+    inner, params = qs.order_by().query.sql_with_params()
+    diff = _diff_sql("t.e", "t.s")
+    wanted = " OR ".join(f"w.rn = (w.n * {round(r * 1000)} + 999) / 1000" for r in ranks)
+    # The inner query and its parameters come from the ORM; the ranks are numbers.
+    sql = (
+        f"SELECT w.rn, w.n, w.d FROM (SELECT {diff} AS d, ROW_NUMBER() OVER (ORDER BY {diff}) AS rn, "  # noqa: S608
+        f"COUNT(*) OVER () AS n FROM ({inner}) t WHERE t.s IS NOT NULL AND t.e IS NOT NULL) w WHERE {wanted}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
         return 0, [None for _ in ranks]
-    values = []
-    for r in ranks:
-        k = max(1, math.ceil(r * n)) - 1
-        values.append(qs.order_by(key).values_list(key, flat=True)[k])
-    return n, values
+    n = rows[0][1]
+    at = {rn: d if isinstance(d, dt.timedelta) else dt.timedelta(microseconds=int(d)) for rn, _n, d in rows}
+    return n, [at[max(1, math.ceil(round(r * 1000) * n / 1000))] for r in ranks]
 
 
 def timings(orders: QuerySet) -> list[Timing]:
-    leads = Assignment.objects.filter(order__in=orders.values("pk"), role=AssignmentRole.LEAD)
-    first = (
-        leads.values("order_id")
-        .annotate(first=Min("dispatched_at"), received=Min("order__received_at"))
-        .annotate(d=ExpressionWrapper(F("first") - F("received"), output_field=DurationField()))
-    )
-    contact = leads.annotate(d=ExpressionWrapper(F("contacted_at") - F("dispatched_at"), output_field=DurationField()))
-    reply = leads.annotate(d=ExpressionWrapper(F("replied_at") - F("dispatched_at"), output_field=DurationField()))
+    leads = Assignment.objects.filter(order__in=orders.values("pk"), role=AssignmentRole.LEAD).order_by()
+    first = leads.values("order_id").annotate(s=Min("order__received_at"), e=Min("dispatched_at")).values("s", "e")
+    contact = leads.values(s=F("dispatched_at"), e=F("contacted_at"))
+    reply = leads.values(s=F("dispatched_at"), e=F("replied_at"))
     out = []
     for key, label, qs in (
         ("dispatch", _("Received → first dispatch"), first),
         ("contact", _("Dispatch → first contact (lead unit)"), contact),
         ("reply", _("Dispatch → reply (lead unit)"), reply),
     ):
-        n, (median, p90) = percentiles(qs, "d")
+        n, (median, p90) = percentiles(qs)
         out.append(Timing(key, str(label), n, _hours(median), _hours(p90)))
     return out
+
+
+def day_of(field: str, period: Period):
+    """The Asia/Shanghai day of ``field``. On SQLite, where ``TruncDate`` calls a Python
+    function per row, SQLite's own ``date(…, '+480 minutes')`` when the zone's offset is the
+    same over the period (Shanghai has had no daylight saving since 1991); it gives a string."""
+    start, end = period.bounds()
+    offset = start.utcoffset()
+    if connection.vendor == "sqlite" and offset is not None and offset == end.utcoffset():
+        minutes = int(offset.total_seconds() // 60)
+        return Func(F(field), Value(f"{minutes:+d} minutes"), function="date", output_field=CharField())
+    return TruncDate(field, tzinfo=SHANGHAI)
 
 
 def _category_rollup(rows: list[tuple[int | None, int]]) -> list[Count_]:
@@ -208,12 +237,14 @@ def dashboard(actor: Actor, period: Period) -> Dashboard:
     by_day_type: dict[str, list[int]] = {}
     type_totals: dict[str, int] = defaultdict(int)
     rows = (
-        orders.annotate(day=TruncDate("received_at", tzinfo=SHANGHAI))
+        orders.annotate(day=day_of("received_at", period))
         .values_list("day", "request_type")
         .annotate(n=Count("id"))
         .order_by()
     )
     for day, rtype, n in rows:
+        if isinstance(day, str):
+            day = dt.date.fromisoformat(day)
         if day in index:
             by_day_type.setdefault(rtype, [0] * len(days))[index[day]] += n
             type_totals[rtype] += n

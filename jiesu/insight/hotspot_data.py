@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Subquery
+from django.core.cache import cache
+from django.db.models import Count, Max, OuterRef, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +29,7 @@ DEFAULT_DAYS = 30
 WINDOW = dt.timedelta(days=7)
 THRESHOLD = 0.3
 HISTORY_WEEKS = 8
+CACHE_SECONDS = 3600  # exact without it (the key changes with the orders); it only bounds memory
 
 
 def tokenizer() -> hotspots.Tokenizer:
@@ -81,8 +84,30 @@ def window(actor: Actor, days: int, end: dt.datetime | None = None):
     )
 
 
+def _scope(actor: Actor) -> str:
+    """What decides the orders ``actor`` sees (not who they are): analysts of one area share."""
+    grants = sorted((g.role, g.unit_id or 0, g.area_path or "") for g in actor.grants)
+    who = actor.user_id if actor.has_role("outreach") else None  # outreach desks see their own orders
+    return f"{actor.is_admin}|{who}|{grants}"
+
+
 def find(actor: Actor, *, days: int = DEFAULT_DAYS, threshold: float = THRESHOLD, min_size: int = 3,
          end: dt.datetime | None = None) -> list[HotspotRow]:
+    """The clusters of the window, from Django's cache while the window's orders are unchanged:
+    the key holds the actor's scope, the parameters and a fingerprint of the window (count, sum
+    and largest id, latest change), so that a new, edited or expired order recomputes them."""
+    qs = window(actor, days, end).order_by()
+    stamp = qs.aggregate(n=Count("id"), ids=Sum("id"), last=Max("id"), changed=Max("updated_at"))
+    raw = f"{_scope(actor)}|{days}|{threshold}|{min_size}|{sorted(stamp.items())}"
+    key = "jiesu.hotspots:" + hashlib.sha256(raw.encode()).hexdigest()
+    rows = cache.get(key)
+    if rows is None:
+        rows = _find(actor, days=days, threshold=threshold, min_size=min_size, end=end)
+        cache.set(key, rows, CACHE_SECONDS)
+    return rows
+
+
+def _find(actor: Actor, *, days: int, threshold: float, min_size: int, end: dt.datetime | None) -> list[HotspotRow]:
     """Three queries: the window's texts (plain tuples), the member orders, the area names."""
     rows = window(actor, days, end).values_list("number", "title", "content", "received_at", "area__path", "who")
     docs = [

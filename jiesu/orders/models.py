@@ -284,6 +284,9 @@ class CallbackVia(models.TextChoices):
     PHONE = "phone", _("Phone")
     SMS = "sms", _("SMS")
     WEB = "web", _("Web (requester's own rating)")
+    # A proactive item (未诉先办) has no requester: the centre verifies the result on site or
+    # with the unit instead of calling back.
+    VERIFY = "verify", _("Verified by the centre (proactive item)")
 
 
 class Callback(models.Model):

@@ -11,11 +11,13 @@ from jiesu.orders.models import WorkOrder
 
 @task()
 def open_callback(order_id: int) -> str:
-    from jiesu.orders.actions.followup import open_callback as open_it
+    """replied → callback_due, then (after commit, ``JIESU["CALLBACK_LINK_AUTO"]``) the signed
+    callback link by SMS to the requester (``jiesu.followup.services.queue_callback``)."""
+    from jiesu.followup.services import queue_callback
 
     number = WorkOrder.objects.values_list("number", flat=True).get(pk=order_id)
     try:
-        open_it(actor=Actor.system(), number=number)
+        queue_callback(actor=Actor.system(), number=number)
     except IllegalTransition:
         return "skipped"  # reopened or merged meanwhile: nothing to queue
     return "queued"

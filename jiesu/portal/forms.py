@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiesu.catalogue.models import RequestType
 from jiesu.orders.errors import DomainError, InvalidInput
-from jiesu.orders.models import Satisfaction
+from jiesu.orders.models import Resolution, Satisfaction
 
 
 class PortalForm(forms.Form):
@@ -44,12 +44,22 @@ class TrackForm(PortalForm):
         "required": _("Please enter the phone number you gave us.")})
 
 
-class RateForm(PortalForm):
-    solved = forms.ChoiceField(choices=[("yes", _("Yes")), ("no", _("No"))], widget=forms.RadioSelect,
-                               error_messages={"required": _("Please say whether the problem was solved."),
-                                               "invalid_choice": _("Please say whether the problem was solved.")})
-    satisfaction = forms.ChoiceField(choices=Satisfaction.choices, widget=forms.RadioSelect, error_messages={
+class CallbackAnswerForm(PortalForm):
+    """The requester's answers to a callback, the same three questions as the supervisor's phone
+    script: on the signed-link page (``jiesu.followup.views_public``) and on the portal's track
+    page alike (template ``portal/_callback_questions.html``)."""
+
+    contacted = forms.ChoiceField(choices=[("yes", _("Yes")), ("no", _("No"))], error_messages={
+        "required": _("Please say whether the unit contacted you in time."),
+        "invalid_choice": _("Please say whether the unit contacted you in time.")})
+    resolution = forms.ChoiceField(choices=Resolution.choices, error_messages={
+        "required": _("Please say whether the problem was solved."),
+        "invalid_choice": _("Please say whether the problem was solved.")})
+    satisfaction = forms.ChoiceField(choices=Satisfaction.choices, error_messages={
         "required": _("Please say how satisfied you are."),
         "invalid_choice": _("Please say how satisfied you are.")})
     comment = forms.CharField(max_length=2000, required=False, error_messages={
         "max_length": _("The comment is too long: at most 2000 characters.")})
+
+
+RateForm = CallbackAnswerForm  # the portal's rating is the same form

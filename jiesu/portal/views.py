@@ -161,8 +161,8 @@ def rate(request: HttpRequest, number: str) -> HttpResponse:
             messages.info(request, _("This request is not waiting for a rating (it may have been rated already)."))
             return redirect("portal:track_detail", number=number)
         try:
-            actions.rate_order(number=number, phone=phone, solved=d["solved"] == "yes",
-                               satisfaction=d["satisfaction"], comment=d["comment"])
+            actions.rate_order(number=number, phone=phone, contacted=d["contacted"] == "yes",
+                               resolution=d["resolution"], satisfaction=d["satisfaction"], comment=d["comment"])
         except DomainError as err:
             form.add_domain_error(err)
         else:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiesu import clock
 from jiesu.accounts.policy import Action, Actor
+from jiesu.catalogue.models import Channel
 from jiesu.orders.actions.base import MAX_REASON, clean_text, guard_move, lock_order, require
 from jiesu.orders.errors import IllegalTransition, InvalidInput
 from jiesu.orders.events import EventCode, record
@@ -62,20 +63,25 @@ def record_callback(
     note = clean_text(note, field="note", label=_("the note"), required=False, max_length=MAX_REASON)
     if via not in CallbackVia.values:
         raise InvalidInput(_("Unknown callback channel."), field="via")
-    if reached:
-        resolution = resolution_of(resolution, solved)
-        if not resolution or satisfaction not in Satisfaction.values:
-            raise InvalidInput(_("Record whether it was solved and how satisfied the requester is."),
-                               field="satisfaction")
-        solved = resolution == Resolution.SOLVED
-    else:
-        contacted = solved = None
-        satisfaction = resolution = ""
     with transaction.atomic():
         order = lock_order(number)
         require(actor, Action.CALLBACK, order)
         if order.state != State.CALLBACK_DUE:
             raise IllegalTransition(_("Order %(number)s is not waiting for a callback."), number=order.number)
+        verify = is_verified(order)
+        if verify:
+            reached, via, contacted, satisfaction, solved, resolution = verification(reached, resolution, solved)
+        elif via == CallbackVia.VERIFY:
+            raise InvalidInput(_("Only a proactive item is verified by the centre."), field="via")
+        elif reached:
+            resolution = resolution_of(resolution, solved)
+            if not resolution or satisfaction not in Satisfaction.values:
+                raise InvalidInput(_("Record whether it was solved and how satisfied the requester is."),
+                                   field="satisfaction")
+            solved = resolution == Resolution.SOLVED
+        else:
+            contacted = solved = None
+            satisfaction = resolution = ""
         now = clock.now()
         attempt = order.callback_attempts + 1
         callback = Callback.objects.create(
@@ -88,7 +94,8 @@ def record_callback(
                 "solved": solved, "resolution": resolution, "satisfaction": satisfaction, "via": via}
         if reached:
             order.solved, order.resolution, order.satisfaction = solved, resolution, satisfaction
-            target = State.REOPENED if reopens(resolution, satisfaction) else State.CLOSED
+            reopen = resolution == Resolution.UNSOLVED if verify else reopens(resolution, satisfaction)
+            target = State.REOPENED if reopen else State.CLOSED
         elif attempt >= _max_attempts():
             target = State.CLOSED
             data["unreachable"] = True
@@ -105,9 +112,27 @@ def record_callback(
             # 重办 with the requester's words: the unit reads why in the reopen event.
             record(order=order, code=EventCode.REOPENED, actor_id=actor.user_id, at=now,
                    from_state=State.CALLBACK_DUE, to_state=State.REOPENED,
-                   reason=note or str(_("The requester is not satisfied or the problem is not solved.")),
+                   reason=note or str(_("The centre's verification found the problem not solved.") if verify else
+                                       _("The requester is not satisfied or the problem is not solved.")),
                    data={"reopen_count": order.reopen_count, "callback": callback.pk, "via": via})
     return order
+
+
+def is_verified(order: WorkOrder) -> bool:
+    """A proactive item (未诉先办, no requester): nobody to call back, the centre verifies the
+    result on site or with the unit (``via=verify``)."""
+    return order.channel == Channel.PROACTIVE
+
+
+def verification(reached: bool, resolution: str, solved: bool | None) -> tuple:
+    """The answers of a verification: only the result (solved / partly / not solved), never
+    "not reached", no contact or satisfaction question (there is no requester). Returns
+    (reached, via, contacted, satisfaction, solved, resolution)."""
+    resolution = resolution_of(resolution, solved)
+    if not reached or not resolution:
+        raise InvalidInput(_("Record the verified result: solved, partly solved or not solved."),
+                           field="resolution")
+    return True, CallbackVia.VERIFY, None, "", resolution == Resolution.SOLVED, resolution
 
 
 def resolution_of(resolution: str, solved: bool | None) -> str:
@@ -196,12 +221,17 @@ def add_note(*, actor: Actor, number: str, text: str) -> WorkOrder:
     return order
 
 
-def rate_order(*, number: str, phone: str, solved: bool, satisfaction: str, comment: str = "") -> WorkOrder:
-    """The requester rates the reply on the portal: a web callback with the same consequences."""
+def rate_order(
+    *, number: str, phone: str, satisfaction: str, resolution: str = "", solved: bool | None = None,
+    contacted: bool | None = None, comment: str = "",
+) -> WorkOrder:
+    """The requester rates the reply on the portal: a web callback with the same questions and
+    consequences as the signed link's (``resolution`` solved / partly / unsolved; the older
+    boolean ``solved`` still works)."""
     from jiesu.orders.selectors import order_for_requester
 
     order = order_for_requester(number=number, phone=phone)
     return record_callback(
-        actor=Actor.system(), number=order.number, reached=True, contacted=None, solved=solved,
-        satisfaction=satisfaction, note=comment, via=CallbackVia.WEB,
+        actor=Actor.system(), number=order.number, reached=True, contacted=contacted, solved=solved,
+        resolution=resolution, satisfaction=satisfaction, note=comment, via=CallbackVia.WEB,
     )

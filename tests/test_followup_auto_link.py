@@ -1,0 +1,196 @@
+"""The callback link sent by itself when an order is queued for its callback; the portal's
+rating with the link page's questions; proactive items verified by the centre, not called back."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.urls import reverse
+
+from jiesu.catalogue.models import Channel
+from jiesu.followup import notify, services
+from jiesu.followup.models import Outbox, OutboxStatus
+from jiesu.followup.script import callback_script
+from jiesu.orders import actions, tasks
+from jiesu.orders.errors import IllegalTransition, InvalidInput
+from jiesu.orders.models import Callback, Event, Resolution, Satisfaction, WorkOrder
+from jiesu.orders.states import State
+from tests.lifecycle import bring_to
+
+pytestmark = pytest.mark.django_db
+
+BASE = "https://12345.example.gov.cn"
+
+
+@pytest.fixture
+def public_base(settings):
+    settings.JIESU = {**settings.JIESU, "PUBLIC_BASE_URL": BASE}
+
+
+def _replied(city, new_order, **kw) -> WorkOrder:
+    return bring_to(city, new_order, State.REPLIED) if not kw else _reply(city, new_order(**kw))
+
+
+def _reply(city, order) -> WorkOrder:
+    a = city.actor
+    actions.dispatch_order(actor=a("dispatcher"), number=order.number, lead_unit="SLT")
+    actions.accept_assignment(actor=a("handler"), number=order.number)
+    actions.reply_to_order(actor=a("handler"), number=order.number, body="已处理。", outcome="solved")
+    return WorkOrder.objects.get(pk=order.pk)
+
+
+def _proactive(city, new_order) -> WorkOrder:
+    return new_order(actor=city.actor("supervisor"), channel=Channel.PROACTIVE, requesters=[], proactive=True)
+
+
+def _run_task(order, capture) -> str:
+    with capture(execute=True):
+        return tasks.open_callback.call(order.pk)
+
+
+# --- 1. the automatic link ------------------------------------------------------------------
+
+
+def test_the_callback_task_sends_the_link_by_sms_once_per_round(city, new_order, public_base,
+                                                               django_capture_on_commit_callbacks, client):
+    order = _replied(city, new_order)
+    assert _run_task(order, django_capture_on_commit_callbacks) == "queued"
+    assert WorkOrder.objects.get(pk=order.pk).state == State.CALLBACK_DUE
+    row = Outbox.objects.get(order=order)
+    assert row.channel == "sms" and row.to == "13812345678" and row.status == OutboxStatus.QUEUED
+    assert f"{BASE}/callback/{order.number}/" in row.body
+    sent = Event.objects.get(order=order, code="link_sent")
+    assert sent.data["auto"] is True and sent.data["round"] == 0 and sent.actor_id is None
+    # The link works: the requester answers through it.
+    token = row.body.split("/callback/")[1].split("/")[1]
+    answer = {"contacted": "yes", "resolution": "unsolved", "satisfaction": "unsatisfied"}
+    assert client.post(reverse("callback_link", args=[order.number, token]), answer).status_code == 200
+    assert WorkOrder.objects.get(pk=order.pk).state == State.REOPENED
+    # Once per round: a second run for the same round sends nothing more.
+    assert services.auto_send_link(order.pk) is None
+    # The next round (after the reopen and a new reply) gets its own link.
+    _again = actions.accept_assignment(actor=city.actor("handler"), number=order.number)
+    actions.reply_to_order(actor=city.actor("handler"), number=order.number, body="再次处理。", outcome="solved")
+    _run_task(order, django_capture_on_commit_callbacks)
+    assert Outbox.objects.filter(order=order).count() == 2
+    assert services.auto_send_link(order.pk) is None
+    assert Outbox.objects.filter(order=order).count() == 2
+
+
+def test_the_sweep_that_queues_a_lost_callback_sends_the_link_too(city, new_order, public_base,
+                                                                  django_capture_on_commit_callbacks):
+    import datetime as dt
+
+    from jiesu import clock
+
+    order = _replied(city, new_order)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = services.sweep(now=clock.now() + dt.timedelta(minutes=30))
+    assert result.callbacks_queued == 1
+    assert Outbox.objects.filter(order=order, channel="sms").count() == 1
+
+
+def test_no_automatic_link_when_off_without_phone_or_base_or_for_proactive(city, new_order, settings,
+                                                                          django_capture_on_commit_callbacks):
+    settings.JIESU = {**settings.JIESU, "PUBLIC_BASE_URL": BASE, "CALLBACK_LINK_AUTO": False}
+    off = _replied(city, new_order)
+    _run_task(off, django_capture_on_commit_callbacks)
+    settings.JIESU = {**settings.JIESU, "CALLBACK_LINK_AUTO": True}
+    proactive = _reply(city, _proactive(city, new_order))
+    _run_task(proactive, django_capture_on_commit_callbacks)
+    settings.JIESU = {**settings.JIESU, "PUBLIC_BASE_URL": ""}
+    no_base = _replied(city, new_order)
+    _run_task(no_base, django_capture_on_commit_callbacks)
+    for order in (off, proactive, no_base):
+        assert WorkOrder.objects.get(pk=order.pk).state == State.CALLBACK_DUE
+    assert not Outbox.objects.exists()
+
+
+def test_a_failing_notifier_never_breaks_the_transition(city, new_order, public_base, settings, caplog,
+                                                         django_capture_on_commit_callbacks):
+    settings.JIESU = {**settings.JIESU, "NOTIFY_BACKENDS": {"sms": "no.such.Backend",
+                                                            "email": "jiesu.followup.notify.EmailBackend"}}
+    order = _replied(city, new_order)
+    with caplog.at_level(logging.ERROR, logger="jiesu.followup.services"):
+        assert _run_task(order, django_capture_on_commit_callbacks) == "queued"
+    assert WorkOrder.objects.get(pk=order.pk).state == State.CALLBACK_DUE
+    assert "automatic callback link" in caplog.text
+    assert not Outbox.objects.exists() and not Event.objects.filter(order=order, code="link_sent").exists()
+
+
+# --- 2. the portal's rating asks the link page's questions ----------------------------------
+
+
+def test_portal_rating_has_three_valued_resolution(client, city, new_order):
+    order = bring_to(city, new_order, State.CALLBACK_DUE)
+    client.post(reverse("portal:track"), {"number": order.number, "phone": "13812345678"})
+    html = client.get(reverse("portal:track_detail", args=[order.number]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    for value in ("solved", "partly", "unsolved"):
+        assert f'name="resolution" value="{value}"' in html
+    assert 'name="contacted"' in html and 'name="solved"' not in html
+    response = client.post(reverse("portal:rate", args=[order.number]),
+                           {"contacted": "yes", "resolution": "partly", "satisfaction": "basic"})
+    assert response.status_code == 302
+    cb = Callback.objects.get(order=order)
+    assert cb.resolution == Resolution.PARTLY and cb.satisfaction == Satisfaction.BASIC and cb.via == "web"
+    assert cb.contacted is True and cb.solved is False
+    assert WorkOrder.objects.get(pk=order.pk).state == State.CLOSED
+
+
+# --- 3. proactive items: verified, not called back ------------------------------------------
+
+
+def test_a_proactive_item_is_verified_by_the_centre(city, new_order):
+    order = _reply(city, _proactive(city, new_order))
+    actions.open_callback(actor=city.actor("supervisor"), number=order.number)
+    order = WorkOrder.objects.prefetch_related("assignments__unit", "replies").get(pk=order.pk)
+    script = callback_script(order)
+    assert script.verify and not script.can_send_link
+    with pytest.raises(IllegalTransition):
+        services.send_callback_link(actor=city.actor("supervisor"), number=order.number, channel="email",
+                                    base_url=BASE, to="a@example.org")
+    sup = city.actor("supervisor")
+    with pytest.raises(InvalidInput):  # no "not reached" for a verification
+        actions.record_callback(actor=sup, number=order.number, reached=False)
+    with pytest.raises(InvalidInput):  # the result is needed; satisfaction is not
+        actions.record_callback(actor=sup, number=order.number, reached=True)
+    actions.record_callback(actor=sup, number=order.number, reached=True, resolution=Resolution.UNSOLVED,
+                            satisfaction=Satisfaction.SATISFIED, note="现场查看，路灯仍不亮。")
+    order.refresh_from_db()
+    assert order.state == State.REOPENED and order.satisfaction == ""
+    cb = Callback.objects.get(order=order)
+    assert cb.via == "verify" and cb.reached and cb.contacted is None and cb.satisfaction == ""
+    assert Event.objects.get(order=order, code="reopened").reason == "现场查看，路灯仍不亮。"
+    actions.accept_assignment(actor=city.actor("handler"), number=order.number)
+    actions.reply_to_order(actor=city.actor("handler"), number=order.number, body="已修复。", outcome="solved")
+    actions.open_callback(actor=sup, number=order.number)
+    actions.record_callback(actor=sup, number=order.number, reached=True, resolution=Resolution.SOLVED)
+    assert WorkOrder.objects.get(pk=order.pk).state == State.CLOSED
+
+
+def test_verify_is_only_for_proactive_items(city, new_order):
+    order = bring_to(city, new_order, State.CALLBACK_DUE)
+    with pytest.raises(InvalidInput):
+        actions.record_callback(actor=city.actor("supervisor"), number=order.number, reached=True,
+                                resolution=Resolution.SOLVED, satisfaction=Satisfaction.SATISFIED, via="verify")
+
+
+def test_the_supervisor_pane_shows_the_verification_script(client, city, new_order):
+    order = _reply(city, _proactive(city, new_order))
+    actions.open_callback(actor=city.actor("supervisor"), number=order.number)
+    client.force_login(city.users["supervisor"])
+    html = client.get(reverse("desk:supervise"), {"tab": "callback", "n": order.number},
+                      HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "data-verify" in html and 'name="via" value="verify"' in html
+    assert "Send by SMS" not in html and 'value="no"' not in html.split('data-action="callback"')[1].split("</form>")[0]
+    response = client.post(reverse("desk:action", args=[order.number, "callback"]),
+                           {"reached": "yes", "via": "verify", "resolution": "solved", "note": "现场已修好。",
+                            "next": "supervise", "tab": "callback"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code in (302, 303)
+    assert WorkOrder.objects.get(pk=order.pk).state == State.CLOSED
+    assert Callback.objects.get(order=order).via == "verify"
+
+
+def test_notifier_interface_unchanged(city):
+    assert notify.send(notify.Message(channel="sms", to="13800000000", body="hi")).status == OutboxStatus.QUEUED
