@@ -128,3 +128,16 @@ def new_order(city):
         return create_order(**defaults)
 
     return make
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per browser-test module."""
+    from tests.browser_kit import ARGS, CHROMIUM, SHOTS, require_chromium
+
+    playwright_api = require_chromium()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()

@@ -15,20 +15,14 @@ from jiesu.accounts.policy import Actor
 from jiesu.orders import actions
 from jiesu.orders.models import WorkOrder
 from jiesu.orders.states import State
+from tests.browser_kit import SHOTS, require_chromium
 from tests.conftest import build_city
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip("install Chromium: apt-get install chromium fonts-wqy-microhei", allow_module_level=True)
-
-playwright_api = pytest.importorskip("playwright.sync_api")
+playwright_api = require_chromium()
 expect = playwright_api.expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/tmp/jiesu-shots")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
 
 # What each language shows at the checkpoints (the Chinese only once the catalogue is compiled).
 TEXT = {
@@ -40,15 +34,6 @@ TEXT = {
            "submitted": "Please keep this number.", "thanks": "Thank you. Your rating has been recorded.",
            "waiting": "Please tell us below", "no_history": "No earlier orders for this number."},
 }
-
-
-@pytest.fixture(scope="module")
-def browser():
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ link on a phone, and the scorecard ranking with its drill-down. Screenshots go t
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -15,29 +14,14 @@ from jiesu.followup.models import Outbox
 from jiesu.orders import actions
 from jiesu.orders.models import Callback, Event, WorkOrder
 from jiesu.orders.states import State
+from tests.browser_kit import SHOTS, require_chromium
 from tests.conftest import at, build_city
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip("install Chromium: apt-get install chromium fonts-wqy-microhei", allow_module_level=True)
-
-playwright_api = pytest.importorskip("playwright.sync_api")
+playwright_api = require_chromium()
 expect = playwright_api.expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/tmp/jiesu-shots")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

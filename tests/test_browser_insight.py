@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -17,30 +16,15 @@ import pytest
 from jiesu.insight import assets, measures
 from jiesu.insight.models import Measure, Milestone
 from jiesu.orders import actions
+from tests.browser_kit import SHOTS, require_chromium
 from tests.conftest import build_city
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip("install Chromium: apt-get install chromium fonts-wqy-microhei", allow_module_level=True)
-
-playwright_api = pytest.importorskip("playwright.sync_api")
+playwright_api = require_chromium()
 expect = playwright_api.expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/tmp/jiesu-shots")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
 LOCAL = {"127.0.0.1", "localhost"}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

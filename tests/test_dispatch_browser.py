@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from jiesu.dispatch import runtime
-from tests.test_browser import SHOTS, _context, _login, browser, expect  # noqa: F401
+from tests.browser_kit import SHOTS
+from tests.test_browser import _context, _login, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
