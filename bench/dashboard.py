@@ -27,7 +27,7 @@ import platform
 import sys
 from pathlib import Path
 
-from bench.scorecard import END, ROUNDS, N, _setup, generate, measure
+from bench.scorecard import END, ROUNDS, N, _setup, generate_or_reuse, measure
 
 WINDOWS = (30, 90)
 
@@ -51,15 +51,8 @@ def main() -> None:
     from jiesu import clock
     from jiesu.accounts.policy import Actor
     from jiesu.insight.dashboard import Period, dashboard, orders_in
-    from jiesu.orders.models import Assignment, WorkOrder
 
-    if os.environ.get("BENCH_REUSE") and WorkOrder.objects.exists():
-        size = {"orders": WorkOrder.objects.count(), "assignments": Assignment.objects.count(), "generate_s": None}
-        print(f"reusing {size['orders']:,} orders on {connection.vendor}", flush=True)
-    else:
-        print(f"generating {N:,} orders on {connection.vendor} …", flush=True)
-        size = generate(N)
-    print(f"  {size['orders']:,} orders, {size['assignments']:,} assignments in {size['generate_s']} s", flush=True)
+    size = generate_or_reuse(N)
     user = _analyst()
     actor = Actor.of(user)
     client = Client()

@@ -224,6 +224,22 @@ def measure(fn) -> float:
     return statistics.median(times)
 
 
+def generate_or_reuse(n: int) -> dict:
+    """The generated orders: made now, or those of an earlier run with ``BENCH_REUSE=1``."""
+    from django.db import connection
+
+    from jiesu.orders.models import Assignment, WorkOrder
+
+    if os.environ.get("BENCH_REUSE") and WorkOrder.objects.exists():
+        size = {"orders": WorkOrder.objects.count(), "assignments": Assignment.objects.count(), "generate_s": None}
+        print(f"reusing {size['orders']:,} orders on {connection.vendor}", flush=True)
+    else:
+        print(f"generating {n:,} orders over {MONTHS} months on {connection.vendor} …", flush=True)
+        size = generate(n)
+    print(f"  {size['orders']:,} orders, {size['assignments']:,} assignments in {size['generate_s']} s", flush=True)
+    return size
+
+
 def main() -> None:
     _setup()
     from django.db import connection
@@ -234,13 +250,7 @@ def main() -> None:
     from jiesu.followup.selectors import scorecard
     from jiesu.orders.models import Assignment, WorkOrder
 
-    if os.environ.get("BENCH_REUSE") and WorkOrder.objects.exists():
-        size = {"orders": WorkOrder.objects.count(), "assignments": Assignment.objects.count(), "generate_s": None}
-        print(f"reusing {size['orders']:,} orders on {connection.vendor}", flush=True)
-    else:
-        print(f"generating {N:,} orders over {MONTHS} months on {connection.vendor} …", flush=True)
-        size = generate(N)
-    print(f"  {size['orders']:,} orders, {size['assignments']:,} assignments in {size['generate_s']} s", flush=True)
+    size = generate_or_reuse(N)
     month = periods.Period("month", (END - dt.timedelta(days=MONTHS * 30 // 2)).replace(day=1))
     start, end = month.bounds()
     in_month = WorkOrder.objects.filter(received_at__gte=start, received_at__lt=end).count()
