@@ -27,7 +27,7 @@ from jiesu.desk.forms import DeskForm
 from jiesu.desk.selectors import my_assignment
 from jiesu.desk.views.common import actor_of, may_use, staff_required
 from jiesu.orders import selectors
-from jiesu.orders.errors import DomainError
+from jiesu.orders.errors import DomainError, NotFound
 from jiesu.orders.models import Assignment, WorkOrder
 
 
@@ -93,6 +93,16 @@ def screen(name: str) -> Callable[[Renderer], Renderer]:
 
 def context_for(actor: Actor, order: WorkOrder) -> Ctx:
     return Ctx(actor=actor, order=order, assignment=my_assignment(actor, order))
+
+
+def selected(actor: Actor, number: str) -> Ctx:
+    """The order a screen's pane shows, with everything its actions need; 404 when the user
+    may not see it (the same answer as for a number that does not exist)."""
+    try:
+        order = selectors.order_detail(actor, number)
+    except NotFound:
+        raise Http404 from None
+    return context_for(actor, order)
 
 
 def forms_for(ctx: Ctx, failed: Failed | None = None, names: tuple[str, ...] | None = None) -> dict[str, DeskForm]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -29,11 +29,18 @@ from jiesu.desk.selectors import (
     time_left,
     unit_choices,
 )
-from jiesu.desk.views.actionkit import ActionSpec, Ctx, Failed, context_for, forms_for, register, screen
+from jiesu.desk.views.actionkit import (
+    ActionSpec,
+    Ctx,
+    Failed,
+    forms_for,
+    register,
+    screen,
+    selected,
+)
 from jiesu.desk.views.common import actor_of, page, staff_required
 from jiesu.dispatch.services import dispatch_and_learn
 from jiesu.orders import actions, selectors
-from jiesu.orders.errors import NotFound
 from jiesu.orders.models import Extension, WorkOrder
 from jiesu.orders.states import State
 
@@ -186,11 +193,8 @@ def render_dispatch(
     if tab == "queue":
         number = number or (queue[0].number if queue else None)
     if number and tab == "queue":
-        try:
-            order = selectors.order_detail(actor, number)
-        except NotFound:
-            raise Http404 from None
-        ctx = context_for(actor, order)
+        ctx = selected(actor, number)
+        order = ctx.order
         forms = forms_for(ctx, failed, names=PANE_ACTIONS)
         context.update({
             "selected": order,

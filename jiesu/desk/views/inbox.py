@@ -5,17 +5,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from jiesu.accounts.policy import Action
 from jiesu.desk.forms import EmptyForm, ExtensionForm, NoteForm, ReasonForm, ReplyForm
 from jiesu.desk.selectors import requester_rows, time_left
-from jiesu.desk.views.actionkit import ActionSpec, Ctx, Failed, context_for, forms_for, register, screen
+from jiesu.desk.views.actionkit import (
+    ActionSpec,
+    Ctx,
+    Failed,
+    forms_for,
+    register,
+    screen,
+    selected,
+)
 from jiesu.desk.views.common import actor_of, page, staff_required
 from jiesu.orders import actions, selectors
-from jiesu.orders.errors import NotFound
 from jiesu.orders.models import AssignmentRole, AssignmentState, ExtensionState
 
 INBOX_LIMIT = 200
@@ -107,11 +114,8 @@ def render_inbox(
                                "accept_form": EmptyForm()}
     number = number or (rows[0]["order"].number if rows else None)
     if number:
-        try:
-            order = selectors.order_detail(actor, number)
-        except NotFound:
-            raise Http404 from None
-        ctx = context_for(actor, order)
+        ctx = selected(actor, number)
+        order = ctx.order
         context.update({
             "selected": order,
             "assignment": ctx.assignment,

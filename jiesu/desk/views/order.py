@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
 from jiesu.accounts.models import Role
@@ -21,13 +21,12 @@ from jiesu.desk.selectors import (
     unit_choices,
 )
 from jiesu.desk.timeline import timeline
-from jiesu.desk.views.actionkit import Failed, context_for, forms_for, screen
+from jiesu.desk.views.actionkit import Failed, forms_for, screen, selected
 from jiesu.desk.views.common import actor_of, page, staff_required
 from jiesu.desk.views.dispatch import extension_rows, suggestion
 from jiesu.desk.views.inbox import reply_context
 from jiesu.followup.drill import drill_from
 from jiesu.orders import selectors
-from jiesu.orders.errors import NotFound
 from jiesu.orders.models import AssignmentState, ExtensionState, OrderState
 from jiesu.orders.states import IN_HANDLING
 
@@ -39,11 +38,8 @@ def render_order(
     request: HttpRequest, *, number: str, failed: Failed | None = None, tab: str = "", status: int = 200
 ) -> HttpResponse:
     actor = actor_of(request)
-    try:
-        order = selectors.order_detail(actor, number)
-    except NotFound:
-        raise Http404 from None
-    ctx = context_for(actor, order)
+    ctx = selected(actor, number)
+    order = ctx.order
     forms = forms_for(ctx, failed)
     assignments = []
     pending = []

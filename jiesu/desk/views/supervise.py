@@ -6,18 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from jiesu.accounts.policy import Action
 from jiesu.desk.forms import CallbackForm, ReasonForm, yes_no
 from jiesu.desk.selectors import requester_rows, time_left
-from jiesu.desk.views.actionkit import ActionSpec, Failed, context_for, forms_for, register, screen
+from jiesu.desk.views.actionkit import ActionSpec, Failed, forms_for, register, screen, selected
 from jiesu.desk.views.common import actor_of, page, staff_required
 from jiesu.followup.script import callback_script
 from jiesu.orders import actions, selectors
-from jiesu.orders.errors import NotFound
 from jiesu.orders.models import WorkOrder
 from jiesu.orders.states import IN_HANDLING, State
 
@@ -109,11 +108,8 @@ def render_supervise(
                                "next": "supervise", "max_attempts": settings.JIESU["CALLBACK_MAX_ATTEMPTS"]}
     number = number or (rows[0]["order"].number if rows else None)
     if number:
-        try:
-            order = selectors.order_detail(actor, number)
-        except NotFound:
-            raise Http404 from None
-        ctx = context_for(actor, order)
+        ctx = selected(actor, number)
+        order = ctx.order
         forms = forms_for(ctx, failed, names=PANE_ACTIONS)
         context.update({
             "selected": order,
