@@ -21,12 +21,11 @@ database and size). The PostgreSQL database must be empty and dedicated: it is m
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import platform
 import sys
-from pathlib import Path
 
+from bench.report import keep, print_figures
 from bench.scorecard import END, ROUNDS, N, _setup, generate_or_reuse, measure
 
 WINDOWS = (30, 90)
@@ -103,16 +102,8 @@ def main() -> None:
         "results_ms": {k: round(v, 2) for k, v in results.items()},
         "ratios": {k: round(v, 2) for k, v in ratios.items()},
     }
-    for k, v in results.items():
-        print(f"{k:>32}: {v:10.2f} ms")
-    for k, v in ratios.items():
-        print(f"{k:>32}: {v:10.2f} ×")
-    path = Path(__file__).parent / "results" / "dashboard.json"
-    path.parent.mkdir(exist_ok=True)
-    previous = json.loads(path.read_text()) if path.exists() else {}
-    previous[f"{connection.vendor}-{size['orders']}"] = out
-    path.write_text(json.dumps(previous, indent=2, ensure_ascii=False) + "\n")
-    print(f"written: {path}")
+    print_figures(results, ratios, width=32)
+    keep("dashboard", f"{connection.vendor}-{size['orders']}", out)
 
 
 if __name__ == "__main__":

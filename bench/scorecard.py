@@ -27,7 +27,6 @@ filled.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import platform
 import random
@@ -35,7 +34,8 @@ import statistics
 import sys
 import tempfile
 import time
-from pathlib import Path
+
+from bench.report import keep, print_figures
 
 N = int(os.environ.get("BENCH_ORDERS", "200000"))
 MONTHS = int(os.environ.get("BENCH_MONTHS", "12"))
@@ -306,16 +306,8 @@ def main() -> None:
         "ratios": {k: round(v, 2) for k, v in ratios.items()},
     }
     print(f"month {month.key}: {in_month:,} orders, {len(streets.cards)} streets, {len(streets.flagged)} flagged")
-    for k, v in results.items():
-        print(f"{k:>28}: {v:10.2f} ms")
-    for k, v in ratios.items():
-        print(f"{k:>28}: {v:10.2f} ×")
-    path = Path(__file__).parent / "results" / "scorecard.json"
-    path.parent.mkdir(exist_ok=True)
-    previous = json.loads(path.read_text()) if path.exists() else {}
-    previous[f"{connection.vendor}-{size['orders']}{'-sequential' if out['sequential'] else ''}"] = out
-    path.write_text(json.dumps(previous, indent=2, ensure_ascii=False) + "\n")
-    print(f"written: {path}")
+    print_figures(results, ratios)
+    keep("scorecard", f"{connection.vendor}-{size['orders']}{'-sequential' if out['sequential'] else ''}", out)
 
 
 if __name__ == "__main__":
