@@ -182,6 +182,31 @@ def visible_orders(actor: Actor, qs: QuerySet) -> QuerySet:
     return qs.filter(cond)
 
 
+def visible_districts(actor: Actor) -> frozenset[str] | None:
+    """What ``visible_orders`` lets ``actor`` see, when it is whole districts: ``ALL_DISTRICTS``
+    (the whole city, including orders with no area), the district codes, or None when the
+    visibility is finer (a street, a unit's assignments, an outreach worker's own orders)."""
+    if actor.is_admin:
+        return ALL_DISTRICTS
+    if actor.unit_ids() or (actor.user_id is not None and actor.has_role(R.OUTREACH)):
+        return None
+    grants = actor._centre_grants(CENTRE_ROLES)
+    if not grants:
+        return None
+    codes: set[str] = set()
+    for g in grants:
+        if not g.area_path:
+            return ALL_DISTRICTS
+        parts = g.area_path.split("/")
+        if len(parts) != 2:
+            return None
+        codes.add(parts[1])
+    return frozenset(codes)
+
+
+ALL_DISTRICTS: frozenset[str] = frozenset({"*"})
+
+
 def can_see(actor: Actor, order: WorkOrder) -> bool:
     from jiesu.orders.models import WorkOrder
 

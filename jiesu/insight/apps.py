@@ -7,3 +7,8 @@ class InsightConfig(AppConfig):
     label = "insight"
     verbose_name = _("Insight and proactive governance")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from jiesu.insight import rollup
+
+        rollup.connect()  # the dashboard's daily roll-ups follow every change to an order

@@ -160,3 +160,27 @@ class MeasureUpdate(models.Model):
     @property
     def link_list(self) -> list[str]:
         return [line.strip() for line in self.links.splitlines() if line.strip()]
+
+
+class DashboardDay(models.Model):
+    """One Asia/Shanghai day of the dashboard, rolled up (汇总): per district, the orders by
+    request type, channel and category, and the exact durations behind the timing percentiles.
+    Kept exact by ``jiesu.insight.rollup``: a change that can alter the day's numbers marks it
+    ``dirty`` in the same transaction; dirty days are read from the raw orders until the sweep
+    recomputes them."""
+
+    day = models.DateField(_("day"), unique=True)
+    dirty = models.BooleanField(_("to recompute"), default=True)
+    # {district code: {"t": {type: n}, "c": {channel: n}, "k": {category id: n}, "d": {timing: [offset, n]}}}
+    counts = models.JSONField(default=dict)
+    # Sorted int64 microseconds, little-endian, at the offsets of counts[district]["d"].
+    durations = models.BinaryField(default=bytes)
+    computed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dashboard day")
+        verbose_name_plural = _("dashboard days")
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d}{' *' if self.dirty else ''}"

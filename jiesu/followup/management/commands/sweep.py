@@ -1,6 +1,6 @@
 """``jiesu sweep``: flag orders past their handling deadline without a reply (one ``overdue``
-event each, onto the supervisor's callback list) and queue callbacks whose task was lost.
-Idempotent. ``--every SECONDS`` repeats until stopped (``jiesu serve`` runs it so)."""
+event each, onto the supervisor's callback list) and queue callbacks whose task was lost; then
+recompute the dashboard's dirty daily roll-ups (``jiesu.insight.rollup``). Idempotent. ``--every SECONDS`` repeats until stopped (``jiesu serve`` runs it so)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from jiesu.followup.services import sweep
+from jiesu.insight import rollup
 
 
 class Command(BaseCommand):
@@ -29,12 +30,13 @@ class Command(BaseCommand):
                 close_old_connections()  # a long-running loop: drop connections that went stale
             try:
                 result = sweep()
+                days = rollup.refresh()
             except Exception as err:  # noqa: BLE001 - a looping sweep logs and tries again
                 if every <= 0:
                     raise
                 self.stderr.write(f"sweep failed: {err}")
             else:
-                if every <= 0 or result.overdue or result.callbacks_queued:
-                    self.stdout.write(str(result))
+                if every <= 0 or result.overdue or result.callbacks_queued or days:
+                    self.stdout.write(f"{result}, dashboard days recomputed: {days}")
             if every <= 0 or stop.wait(every):
                 break
