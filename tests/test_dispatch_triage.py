@@ -117,11 +117,27 @@ def test_referral_is_never_auto_executed(city, record):
     assert s.result["routing"] is not None and not s.auto_dispatched
 
 
-def test_call_takers_choice_is_kept(city, record):
+def test_call_takers_choice_is_kept_but_waits_when_the_system_disagrees(city, record):
+    settings_(threshold=0.3)
     order = record(content="路灯", category_code="0201", area_code="110105001")
-    assert order.state == State.DISPATCHED
-    assert order.category.code == "0201"  # not the keyword's 010101
-    assert dispatched_event(order).data["lead"] == "SLT"
+    assert order.state == State.RECEIVED  # the keywords say 010101: a person's pick is not a certainty
+    assert order.category.code == "0201"
+    s = TriageSuggestion.objects.get(order=order)
+    # The dispatcher's form is pre-filled with the call-taker's choice, the system's own answer beside it.
+    assert s.result["category"]["code"] == "0201" and s.result["category"]["source"] == "given"
+    assert s.confidence == 0.0
+    assert s.result["category"]["alternatives"][0]["code"] == "010101"
+
+
+def test_call_takers_choice_dispatches_only_as_confidently_as_the_system_agrees(city, record):
+    settings_(threshold=0.3)
+    order = record(content=LAMP, category_code="010101", area_code="110105001")
+    s = TriageSuggestion.objects.get(order=order)
+    assert s.result["category"]["source"] == "given" and 0.3 <= s.confidence < 1.0
+    assert order.state == State.DISPATCHED and dispatched_event(order).data["lead"] == "SLT"
+    settings_(threshold=0.99)
+    waits = record(content=LAMP, category_code="010101", area_code="110105001")
+    assert waits.state == State.RECEIVED
 
 
 def test_drafts_wait_until_submitted(city, new_order, django_capture_on_commit_callbacks):

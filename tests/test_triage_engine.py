@@ -143,11 +143,21 @@ def test_unknown_place_lowers_confidence_where_the_place_matters(engine):
     assert r.location.status == "unknown" and r.confidence == 0.0
 
 
-def test_given_category_and_area_are_used_as_they_are(engine):
+def test_given_category_and_area_are_used_but_the_confidence_is_the_systems(engine):
     r = engine.triage(TriageInput(text="有点事情", category_code="0102", area_code="110105002"))
-    assert r.category.source == "given" and r.category.confidence == 1.0
+    assert r.category.source == "given" and r.category.code == "0102"
     assert r.location.street.name == "三里屯街道" and r.location.source == "given"
-    assert r.lead_unit == "SO-SLT" and r.confidence == 1.0
+    assert r.lead_unit == "SO-SLT"
+    # Nothing in the text or address supports the choice: no confidence of the system's own.
+    assert r.category.confidence == 0.0 and r.location.confidence == 0.0 and r.confidence == 0.0
+
+
+def test_given_choice_that_the_system_shares_keeps_the_systems_confidence(engine):
+    own = engine.triage(TriageInput(text="路灯坏了", address="朝阳区三里屯街道"))
+    given = engine.triage(TriageInput(text="路灯坏了", address="朝阳区三里屯街道", category_code=own.category.code,
+                                      area_code=own.location.code))
+    assert given.category.source == "given" and given.location.source == "given"
+    assert 0 < given.confidence == own.confidence < 1.0
 
 
 def test_model_first_keywords_when_the_model_is_unsure():

@@ -367,9 +367,6 @@ class Triage:
         )
 
     def classify_category(self, text: str, given: str | None = None) -> CategoryResult:
-        if given and given in self.categories:
-            info = self.categories[given]
-            return CategoryResult(code=given, name=info.name, names=info.names, confidence=1.0, source="given")
         best: CategoryResult | None = None
         if self.model is not None:
             best = self._from_prediction(self.model.predict(text), "model")
@@ -377,7 +374,30 @@ class Triage:
             kw = self._from_prediction(self.keywords.predict(text), "keywords")
             if kw is not None and (best is None or kw.confidence > best.confidence):
                 best = kw
+        if given and given in self.categories:
+            return self._given_category(given, best)
         return best or CategoryResult(code=None)
+
+    def _on_one_line(self, a: str, b: str) -> bool:
+        return a in self.categories[b].path or b in self.categories[a].path
+
+    def _given_category(self, given: str, own: CategoryResult | None) -> CategoryResult:
+        """The call-taker's category is the answer (the dispatcher's form is pre-filled with it),
+        but the confidence is the system's own in it: the model's probability for that category
+        or one on its line (a parent or child), 0 when it does not consider it. Auto-dispatch
+        then needs the model to agree, as for any order; a person's pick is not a certainty."""
+        info = self.categories[given]
+        confidence, words, alternatives = 0.0, [], []
+        if own is not None and own.code is not None:
+            if self._on_one_line(own.code, given):
+                confidence, words = own.confidence, own.words
+            else:
+                confidence = max((a["confidence"] for a in own.alternatives
+                                  if a["code"] in self.categories and self._on_one_line(a["code"], given)), default=0.0)
+                alternatives = [{"code": own.code, "name": own.name, "confidence": round(own.confidence, 4)}]
+            alternatives += [a for a in own.alternatives if a["code"] != given][: 3 - len(alternatives)]
+        return CategoryResult(code=given, name=info.name, names=info.names, confidence=float(confidence), words=words,
+                              source="given", alternatives=alternatives)
 
     def _referral(self, text: str) -> dict[str, Any] | None:
         found = self.rules.referral(text) if self.rules is not None else None
@@ -428,11 +448,17 @@ class Triage:
 
         # Where: even when the text is unusable, an address or coordinates may still say.
         lat, lng = _coordinate(given.latitude, 90), _coordinate(given.longitude, 180)
+        loc = self.gazetteer.locate(address, text if text_ok else "", lat, lng)
         if given.area_code and given.area_code in self.gazetteer.areas:
-            loc = self.gazetteer._location(self.gazetteer.areas[given.area_code])
-            loc.status, loc.confidence, loc.source = "found", 1.0, "given"
-        else:
-            loc = self.gazetteer.locate(address, text if text_ok else "", lat, lng)
+            # The call-taker's area is used as given; the confidence is the gazetteer's own in it
+            # (it located the address or text there, or at a place on the same line), else 0, so
+            # a person's pick alone does not auto-dispatch where the place decides the unit.
+            node = self.gazetteer.areas[given.area_code]
+            own = loc.code if loc.status == "found" else None
+            agrees = own is not None and (own in node.path or given.area_code in self.gazetteer.areas[own].path)
+            confidence = loc.confidence if agrees else 0.0
+            loc = self.gazetteer._location(node)
+            loc.status, loc.confidence, loc.source = "found", confidence, "given"
         result.location = loc
         if loc.status == "outside":
             result.errors.append(_err("outside_city", f"the address is outside the city ({loc.outside})"))
