@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from jiesu.dispatch.models import DispatchSettings, TriageCorrection, TriageSuggestion
+from jiesu.dispatch.models import DispatchSettings, KeywordRule, TriageCorrection, TriageSuggestion
 
 
 @admin.register(DispatchSettings)
@@ -36,3 +37,18 @@ class TriageCorrectionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(KeywordRule)
+class KeywordRuleAdmin(admin.ModelAdmin):
+    """Cold-start keyword rules; each save moves the engine's generation, so every process
+    rebuilds its triage engine within seconds (no restart)."""
+
+    list_display = ["target", "label", "short_keywords", "weight", "is_active", "note", "updated_at"]
+    list_filter = ["target", "is_active"]
+    list_editable = ["is_active"]
+    search_fields = ["label", "keywords", "note"]
+
+    @admin.display(description=_("keywords"))
+    def short_keywords(self, obj: KeywordRule) -> str:
+        return obj.keywords if len(obj.keywords) <= 60 else obj.keywords[:60] + "…"

@@ -100,3 +100,62 @@ class DispatchSettings(models.Model):
     def load(cls) -> DispatchSettings:
         obj = cls.objects.filter(pk=1).first()
         return obj if obj is not None else cls(pk=1)
+
+
+class RuleTarget(models.TextChoices):
+    TYPE = "type", _("Request type")
+    URGENCY = "urgency", _("Urgency")
+    REFERRAL = "referral", _("Art. 11 referral or decline")
+    HEDGE = "hedge", _("Hedge (a risk or a memory, not an emergency now)")
+    CATEGORY = "category", _("Category")
+
+
+class KeywordRule(models.Model):
+    """A cold-start keyword rule, editable by administrators (jiesu/triage/rules.py does the
+    matching; the shipped defaults in jiesu/triage/data/rules.csv are loaded into this table by a
+    migration). Type, urgency, referral and hedge rules are always applied; category rules add
+    keywords to the category's own, used when no model exists or the model is unsure. Every
+    process picks up an edit within seconds, without a restart (see ``jiesu.dispatch.runtime``)."""
+
+    target = models.CharField(_("what it decides"), max_length=16, choices=RuleTarget.choices)
+    label = models.CharField(
+        _("answer"), max_length=64,
+        help_text=_("Type: consult, help, complaint, report, suggest, praise or other. Urgency: emergency, utility, "
+                    "general or complex. Referral: emergency:110 (119, 120, 122), legal_process, secret, unlawful or "
+                    "no_duty. Hedge: before or after. Category: the category code."),
+    )
+    keywords = models.TextField(
+        _("keywords"), help_text=_("Separated by spaces or commas; 'A+B' needs both parts in the text."))
+    weight = models.FloatField(_("weight"), default=1.0,
+                               help_text=_("How much one matched keyword counts: explicit words 3, suggestive ones 1."))
+    is_active = models.BooleanField(_("active"), default=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("keyword rule")
+        verbose_name_plural = _("keyword rules")
+        ordering = ["target", "label", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.target} → {self.label}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from jiesu.catalogue.models import Category
+        from jiesu.triage.rules import RuleSet
+
+        if self.weight is None or not (0 < float(self.weight) <= 100):
+            raise ValidationError({"weight": _("The weight must be above 0 and at most 100.")})
+        if self.target == RuleTarget.CATEGORY:
+            if not Category.objects.filter(code=self.label.strip()).exists():
+                raise ValidationError({"label": _("No category has this code.")})
+            if not self.keywords.split():
+                raise ValidationError({"keywords": _("Give at least one keyword.")})
+            return
+        try:
+            RuleSet.from_rows([(self.target, self.label, self.keywords, self.weight)])
+        except ValueError:
+            raise ValidationError(_("The answer does not fit what the rule decides, or there are no keywords.")) \
+                from None

@@ -50,12 +50,13 @@ def _refresh_seconds() -> float:
 
 def _catalogue_key() -> tuple:
     from jiesu.catalogue.models import Category, RoutingRule
-    from jiesu.dispatch.models import DispatchSettings
+    from jiesu.dispatch.models import DispatchSettings, KeywordRule
     from jiesu.org.models import Area, Unit
 
     # One round trip. Only our own models' table names go into the text, quoted: no input.
     q = connection.ops.quote_name
-    settings_table, *tables = (q(m._meta.db_table) for m in (DispatchSettings, Area, Unit, Category, RoutingRule))
+    settings_table, *tables = (q(m._meta.db_table)
+                               for m in (DispatchSettings, Area, Unit, Category, RoutingRule, KeywordRule))
     parts = [f"(SELECT MAX(generation) FROM {settings_table})"]  # noqa: S608
     for t in tables:
         parts.append(f"(SELECT COUNT(*) FROM {t}), (SELECT MAX(id) FROM {t})")  # noqa: S608
@@ -141,9 +142,10 @@ def category_infos() -> tuple[dict[str, CategoryInfo], list[dict[str, Any]]]:
         chain = tuple(c for c in path.split("/") if c in names)
         infos[code] = CategoryInfo(code=code, name=name, path=chain, names=tuple(names[c] for c in chain))
     parents = {c for info in infos.values() for c in info.path[:-1]}
+    extra = category_rule_keywords()
     cat_rows = [
-        {"code": code, "name": name, "path": path, "keywords": kw or "", "name_en": en, "leaf": code not in parents,
-         "names": list(infos[code].names)}
+        {"code": code, "name": name, "path": path, "keywords": " ".join(filter(None, [kw or "", extra.get(code, "")])),
+         "name_en": en, "leaf": code not in parents, "names": list(infos[code].names)}
         for code, name, path, kw, en in rows
     ]
     return infos, cat_rows
@@ -180,10 +182,38 @@ def routes(categories: dict[str, CategoryInfo], areas: list[dict[str, Any]]) -> 
     return Routes(table, categories, paths, {c: r["name"] for c, r in by_code.items()})
 
 
+def category_rule_keywords() -> dict[str, str]:
+    """Keywords that administrators added to categories as keyword rules, per category code."""
+    from jiesu.dispatch.models import KeywordRule, RuleTarget
+
+    out: dict[str, list[str]] = {}
+    for label, keywords in KeywordRule.objects.filter(target=RuleTarget.CATEGORY, is_active=True).values_list(
+            "label", "keywords"):
+        out.setdefault(label.strip(), []).append(keywords)
+    return {code: " ".join(kws) for code, kws in out.items()}
+
+
 def rule_set() -> Any:
+    """The type, urgency, referral and hedge rules: the administrators' table (seeded with the
+    shipped defaults by a migration), or the defaults file when the table has no rows at all. A
+    row that does not parse (written around the admin's validation) is logged and left out: a
+    bad rule must not stop triage."""
+    from jiesu.dispatch.models import KeywordRule, RuleTarget
     from jiesu.triage.rules import RuleSet
 
-    return RuleSet()
+    rows = list(KeywordRule.objects.exclude(target=RuleTarget.CATEGORY).order_by("id").values_list(
+        "id", "target", "label", "keywords", "weight", "is_active"))
+    if not rows and not KeywordRule.objects.exists():
+        return RuleSet()
+    rules = []
+    for pk, target, label, keywords, weight, active in rows:
+        if not active:
+            continue
+        try:
+            rules.extend(RuleSet.from_rows([(target, label, keywords, weight)]).rules)
+        except ValueError as err:
+            log.warning("triage: keyword rule %s left out: %s", pk, err)
+    return RuleSet(rules)
 
 
 def keyword_classifier(cat_rows: list[dict[str, Any]]) -> Any:

@@ -1,4 +1,4 @@
-"""The triage engine is built from areas, units, categories and routing rules: when one of them
+"""The triage engine is built from areas, units, categories, routing rules and keyword rules: when one of them
 changes, this process drops its engine at once and the others see a new ``generation`` (they
 check it every few seconds, see ``jiesu.dispatch.runtime``)."""
 
@@ -8,6 +8,7 @@ from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from jiesu.catalogue.models import Category, RoutingRule
+from jiesu.dispatch.models import KeywordRule
 from jiesu.org.models import Area, Unit
 
 
@@ -20,7 +21,7 @@ def catalogue_changed(**kwargs) -> None:
         DispatchSettings.objects.get_or_create(pk=1, defaults={"generation": 1})
 
 
-for model in (Area, Unit, Category, RoutingRule):
+for model in (Area, Unit, Category, RoutingRule, KeywordRule):
     post_save.connect(catalogue_changed, sender=model, dispatch_uid=f"triage-{model.__name__}-save")
     post_delete.connect(catalogue_changed, sender=model, dispatch_uid=f"triage-{model.__name__}-delete")
 m2m_changed.connect(catalogue_changed, sender=RoutingRule.co_units.through, dispatch_uid="triage-co-units")
