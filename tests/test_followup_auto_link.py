@@ -194,3 +194,83 @@ def test_the_supervisor_pane_shows_the_verification_script(client, city, new_ord
 
 def test_notifier_interface_unchanged(city):
     assert notify.send(notify.Message(channel="sms", to="13800000000", body="hi")).status == OutboxStatus.QUEUED
+
+
+# --- 3. the link for an order past its deadline without a reply -----------------------------
+
+
+def _overdue(city, new_order, capture):
+    import datetime as dt
+
+    from jiesu import clock
+
+    order = bring_to(city, new_order, State.ACCEPTED)
+    later = WorkOrder.objects.get(pk=order.pk).due_at + dt.timedelta(hours=1)
+    with capture(execute=True):
+        assert services.sweep(now=later).overdue == 1
+    return WorkOrder.objects.get(pk=order.pk), later
+
+
+def _token(row: Outbox) -> str:
+    return row.body.split("/callback/")[1].split("/")[1].split(" ")[0]
+
+
+def test_the_sweep_sends_the_link_when_the_deadline_passes_without_a_reply(
+        city, new_order, public_base, django_capture_on_commit_callbacks, client):
+    from jiesu import clock
+
+    order, later = _overdue(city, new_order, django_capture_on_commit_callbacks)
+    row = Outbox.objects.get(order=order)
+    assert row.channel == "sms" and row.to == "13812345678" and f"{BASE}/callback/{order.number}/" in row.body
+    sent = Event.objects.get(order=order, code="link_sent")
+    assert sent.data["auto"] is True and sent.data["overdue"]
+    # Sweeping again sends nothing more: once per overdue flag.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.sweep(now=later)
+    assert services.auto_send_link(order.pk) is None and Outbox.objects.filter(order=order).count() == 1
+    url = reverse("callback_link", args=[order.number, _token(row)])
+    with clock.frozen(later):
+        page = client.get(url)
+        assert page.status_code == 200 and "link-form" in page.content.decode()
+        answer = {"contacted": "no", "resolution": "unsolved", "satisfaction": "unsatisfied", "comment": "没人联系我。"}
+        assert client.post(url, answer).status_code == 200
+        # Recorded as the overdue callback: the order stays with the unit, urged with the words.
+        fresh = WorkOrder.objects.get(pk=order.pk)
+        assert fresh.state == State.ACCEPTED and fresh.satisfaction == Satisfaction.UNSATISFIED
+        callback = Callback.objects.get(order=order)
+        assert callback.via == "sms" and callback.reached and callback.resolution == Resolution.UNSOLVED
+        assert Event.objects.get(order=order, code="urged").reason == "没人联系我。"
+        # Answered: the link is dead.
+        assert client.get(url).status_code == 410
+        assert client.post(url, answer).status_code == 410
+    assert Callback.objects.filter(order=order).count() == 1
+
+
+def test_an_overdue_link_dies_when_the_unit_replies_and_is_not_good_for_another_order(
+        city, new_order, public_base, django_capture_on_commit_callbacks, client):
+    from jiesu import clock
+
+    order, later = _overdue(city, new_order, django_capture_on_commit_callbacks)
+    other, _later = _overdue(city, new_order, django_capture_on_commit_callbacks)
+    token = _token(Outbox.objects.get(order=order))
+    with clock.frozen(later):
+        assert client.get(reverse("callback_link", args=[other.number, token])).status_code == 404
+        actions.reply_to_order(actor=city.actor("handler"), number=order.number, body="已处理。", outcome="solved")
+        assert client.get(reverse("callback_link", args=[order.number, token])).status_code == 410
+
+
+def test_the_supervisor_can_send_the_overdue_link_by_hand(city, new_order, settings,
+                                                          django_capture_on_commit_callbacks):
+    from jiesu import clock
+
+    settings.JIESU = {**settings.JIESU, "CALLBACK_LINK_AUTO": False}
+    order, later = _overdue(city, new_order, django_capture_on_commit_callbacks)
+    assert not Outbox.objects.exists()
+    with clock.frozen(later):
+        row = services.send_callback_link(actor=city.actor("supervisor"), number=order.number, channel="email",
+                                          base_url=BASE, to="zhang@example.cn")
+    assert row.channel == "email" and "deadline" not in row.body  # the catalogue's Chinese text
+    assert Event.objects.get(order=order, code="link_sent").data["overdue"]
+    fresh = new_order()
+    with pytest.raises(IllegalTransition):
+        services.send_callback_link(actor=city.actor("supervisor"), number=fresh.number, channel="sms", base_url=BASE)

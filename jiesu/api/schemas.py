@@ -57,6 +57,20 @@ class OrderCreateIn(In):
     draft: bool = False
 
 
+class ProactiveCreateIn(In):
+    """未诉先办: a work item the centre opens itself, with no requester (DESIGN §1)."""
+
+    request_type: Text = "other"
+    urgency: Text = "normal"
+    title: Text = ""
+    content: Text
+    address: Text = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    category: Text | None = Field(None, description="category code")
+    area: Text | None = Field(None, description="area code")
+
+
 # ---------------------------------------------------------------- input: one per action
 
 

@@ -10,6 +10,10 @@ that names the order, so that:
   (``callback_due``) in the same round; an answer closes or reopens the order, and a reopen
   starts a new round (``reopen_count``), so an old link stays dead after the next reply too;
 - it expires after ``JIESU["CALLBACK_LINK_DAYS"]`` days.
+
+A link for an *overdue* order (the deadline passed without a reply) also names the sweep's
+overdue flag: it is good only while that flag waits for its callback, and dies once the
+requester (or the supervisor on the phone) has answered it.
 """
 
 from __future__ import annotations
@@ -45,16 +49,19 @@ class Grant:
     round: int
     expires_at: dt.datetime
     via: str  # sms (the link came by SMS) or web (by e-mail)
+    overdue_id: int | None = None  # the overdue flag this link answers, for an order not replied to
 
 
 def link_days() -> int:
     return int(knob("CALLBACK_LINK_DAYS", 7))
 
 
-def make_token(order: WorkOrder, *, via: str, now: dt.datetime) -> tuple[str, dt.datetime]:
+def make_token(order: WorkOrder, *, via: str, now: dt.datetime, overdue_id: int | None = None) -> tuple[str, dt.datetime]:
     expires = now + dt.timedelta(days=link_days())
     code = "s" if via == CallbackVia.SMS else "w"
     payload = [order.pk, order.reopen_count, int(expires.timestamp()), code]
+    if overdue_id is not None:
+        payload.append(overdue_id)
     return signing.dumps(payload, salt=salt_for(order.pk), compress=True), expires
 
 
@@ -64,12 +71,28 @@ def check(order: WorkOrder, token: str, *, now: dt.datetime) -> Grant:
         payload = signing.loads(token, salt=salt_for(order.pk))
     except signing.BadSignature:
         raise LinkError("invalid") from None
-    if not (isinstance(payload, list) and len(payload) == 4 and payload[0] == order.pk
-            and isinstance(payload[1], int) and isinstance(payload[2], int) and payload[3] in VIA):
+    if not (isinstance(payload, list) and len(payload) in (4, 5) and payload[0] == order.pk
+            and isinstance(payload[1], int) and isinstance(payload[2], int) and payload[3] in VIA
+            and (len(payload) == 4 or isinstance(payload[4], int))):
         raise LinkError("invalid")
     expires = dt.datetime.fromtimestamp(payload[2], tz=dt.UTC)
-    if payload[1] != order.reopen_count or order.state != State.CALLBACK_DUE:
+    overdue_id = payload[4] if len(payload) == 5 else None
+    if payload[1] != order.reopen_count or not _waiting(order, overdue_id, now):
         raise LinkError("used")
     if now >= expires:
         raise LinkError("expired")
-    return Grant(order_id=order.pk, round=payload[1], expires_at=expires, via=VIA[payload[3]])
+    return Grant(order_id=order.pk, round=payload[1], expires_at=expires, via=VIA[payload[3]], overdue_id=overdue_id)
+
+
+def _waiting(order: WorkOrder, overdue_id: int | None, now: dt.datetime) -> bool:
+    """Whether the order still waits for the callback the link was sent for."""
+    if overdue_id is None:
+        return order.state == State.CALLBACK_DUE
+    from jiesu.followup.services import open_overdue
+    from jiesu.orders.states import IN_HANDLING
+
+    if order.state not in IN_HANDLING:
+        return False
+
+    flag = open_overdue(order, now)
+    return flag is not None and flag.pk == overdue_id

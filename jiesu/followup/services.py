@@ -108,6 +108,8 @@ def _flag_overdue(assignment_id: int, order_id: int, now: dt.datetime) -> int:
         Overdue.objects.create(assignment=a, order=order, due_at=a.due_at, detected_at=now)
         record(order=order, code=EventCode.OVERDUE, actor_id=None, at=now, assignment=a,
                data={"unit": a.unit.code, "due_at": a.due_at.isoformat(), "extended": a.extended})
+        if auto_link_enabled():  # the requester hears of it and can answer, as after a reply
+            transaction.on_commit(lambda: auto_send_link(order_id, now=now))
     return 1
 
 
@@ -221,7 +223,8 @@ def send_callback_link(*, actor: Actor, number: str, channel: str, base_url: str
     with transaction.atomic():
         order = lock_order(number)
         require(actor, Action.CALLBACK, order)
-        if order.state != State.CALLBACK_DUE:
+        flag = open_overdue(order) if order.state in IN_HANDLING else None
+        if order.state != State.CALLBACK_DUE and flag is None:
             raise IllegalTransition(_("Order %(number)s is not waiting for a callback."), number=order.number)
         if order.channel == Channel.PROACTIVE:
             raise IllegalTransition(_("Order %(number)s is a proactive item: the centre verifies its result, "
@@ -230,7 +233,7 @@ def send_callback_link(*, actor: Actor, number: str, channel: str, base_url: str
             to = _requester_phone(order)
             if not to:
                 raise InvalidInput(_("The order has no phone number to send to."), field="channel")
-        return _send_link(order, channel=channel, to=to, base_url=base_url, actor_id=actor.user_id)
+        return _send_link(order, channel=channel, to=to, base_url=base_url, actor_id=actor.user_id, overdue=flag)
 
 
 def _requester_phone(order: WorkOrder) -> str:
@@ -239,21 +242,32 @@ def _requester_phone(order: WorkOrder) -> str:
 
 
 def _send_link(order: WorkOrder, *, channel: str, to: str, base_url: str, actor_id: int | None,
-               auto: bool = False) -> Outbox:
-    """Sign, record (``link_sent``) and send; the caller holds the order's lock."""
+               auto: bool = False, overdue: Overdue | None = None) -> Outbox:
+    """Sign, record (``link_sent``) and send; the caller holds the order's lock. With
+    ``overdue``, the link answers that overdue flag's callback (no reply was given in time)."""
     now = clock.now()
-    token, expires = links.make_token(order, via=CallbackVia.SMS if channel == "sms" else CallbackVia.WEB, now=now)
+    token, expires = links.make_token(order, via=CallbackVia.SMS if channel == "sms" else CallbackVia.WEB, now=now,
+                                      overdue_id=overdue.pk if overdue is not None else None)
     url = link_url(base_url, order, token)
     data = {"channel": channel, "to": mask_phone(to) if channel == "sms" else _mask_email(to),
             "expires_at": expires.isoformat(), "round": order.reopen_count}
     if auto:
         data["auto"] = True
+    if overdue is not None:
+        data["overdue"] = overdue.pk
     record(order=order, code=EventCode.LINK_SENT, actor_id=actor_id, at=now, data=data)
+    values = {"number": order.number, "url": url, "days": links.link_days()}
     with translation.override(settings.LANGUAGE_CODE):
-        body = gettext(
-            "12345 hotline: the unit has replied to your request %(number)s. Please tell us whether "
-            "it is solved and whether you are satisfied: %(url)s (valid for %(days)s days)"
-        ) % {"number": order.number, "url": url, "days": links.link_days()}
+        if overdue is not None:
+            body = gettext(
+                "12345 hotline: your request %(number)s has passed its deadline without a reply from the unit. "
+                "Please tell us how things stand: %(url)s (valid for %(days)s days)"
+            ) % values
+        else:
+            body = gettext(
+                "12345 hotline: the unit has replied to your request %(number)s. Please tell us whether "
+                "it is solved and whether you are satisfied: %(url)s (valid for %(days)s days)"
+            ) % values
         subject = gettext("Your request %(number)s: how did it go?") % {"number": order.number}
     message = notify.Message(channel=channel, to=to, body=body, subject=subject, order_id=order.pk,
                              created_by_id=actor_id)
@@ -264,16 +278,20 @@ def auto_link_enabled() -> bool:
     return bool(knob("CALLBACK_LINK_AUTO", True))
 
 
-def auto_send_link(order_id: int) -> Outbox | None:
+def auto_send_link(order_id: int, now: dt.datetime | None = None) -> Outbox | None:
     """The signed link by SMS to the primary requester, sent by itself when an order enters
-    ``callback_due`` (``JIESU["CALLBACK_LINK_AUTO"]``, on by default): once per callback round;
+    ``callback_due`` or the sweep finds it past its deadline without a reply
+    (``JIESU["CALLBACK_LINK_AUTO"]``, on by default): once per callback round or overdue flag;
     not for a proactive item (no requester) nor an order without a requester's phone; only with
     ``JIESU["PUBLIC_BASE_URL"]`` (there is no request to take the address from). Never raises:
     a failure is logged and the supervisor still has the phone script and the *Send* buttons."""
     if not auto_link_enabled():
         return None
     try:
-        return _auto_send(order_id)
+        if now is None:
+            return _auto_send(order_id)
+        with clock.frozen(now):  # the sweep's moment: the order is overdue as of then
+            return _auto_send(order_id)
     except Exception:  # noqa: BLE001 - a lost SMS must not undo or break the callback
         log.exception("automatic callback link for order %s failed", order_id)
         return None
@@ -283,18 +301,20 @@ def _auto_send(order_id: int) -> Outbox | None:
     base_url = str(knob("PUBLIC_BASE_URL") or "")
     with transaction.atomic():
         order = lock_order(order_id)
-        if order.state != State.CALLBACK_DUE or order.channel == Channel.PROACTIVE:
+        flag = open_overdue(order) if order.state in IN_HANDLING else None
+        if (order.state != State.CALLBACK_DUE and flag is None) or order.channel == Channel.PROACTIVE:
             return None
-        if Event.objects.filter(order=order, code=EventCode.LINK_SENT, data__round=order.reopen_count,
-                                data__auto=True).exists():
-            return None  # once per callback round
+        sent = Event.objects.filter(order=order, code=EventCode.LINK_SENT, data__round=order.reopen_count,
+                                    data__auto=True)
+        if (sent.filter(data__overdue=flag.pk) if flag is not None else sent.exclude(data__has_key="overdue")).exists():
+            return None  # once per callback round, once per overdue flag
         to = _requester_phone(order)
         if not to:
             return None
         if not base_url:
             log.warning("automatic callback link for order %s not sent: set JIESU_PUBLIC_BASE_URL", order.number)
             return None
-        return _send_link(order, channel="sms", to=to, base_url=base_url, actor_id=None, auto=True)
+        return _send_link(order, channel="sms", to=to, base_url=base_url, actor_id=None, auto=True, overdue=flag)
 
 
 def queue_callback(*, actor: Actor, number: str) -> WorkOrder:
@@ -319,6 +339,11 @@ def answer_by_link(
     with transaction.atomic():
         order = lock_order(number)
         grant = links.check(order, token, now=clock.now())
+        if grant.overdue_id is not None:
+            return record_overdue_callback(
+                actor=Actor.system(), number=order.number, reached=True, contacted=contacted, resolution=resolution,
+                satisfaction=satisfaction, note=comment, via=grant.via,
+            )
         return record_callback(
             actor=Actor.system(), number=order.number, reached=True, contacted=contacted, resolution=resolution,
             satisfaction=satisfaction, note=comment, via=grant.via,

@@ -31,7 +31,7 @@ def answer(request: HttpRequest, number: str, token: str) -> HttpResponse:
     if order is None:
         return _refused(request, "invalid")
     try:
-        links.check(order, token[:500], now=clock.now())
+        grant = links.check(order, token[:500], now=clock.now())
     except links.LinkError as err:
         return _refused(request, err.code)
     status = 200
@@ -53,5 +53,6 @@ def answer(request: HttpRequest, number: str, token: str) -> HttpResponse:
     else:
         form = AnswerForm()
     replies = list(order.replies.select_related("assignment__unit").order_by("created_at", "id"))
-    return render(request, "followup/link_answer.html", {"order": order, "form": form, "replies": replies},
+    return render(request, "followup/link_answer.html",
+                  {"order": order, "form": form, "replies": replies, "overdue": grant.overdue_id is not None},
                   status=status)
