@@ -202,7 +202,6 @@ def test_notifier_interface_unchanged(city):
 def _overdue(city, new_order, capture):
     import datetime as dt
 
-    from jiesu import clock
 
     order = bring_to(city, new_order, State.ACCEPTED)
     later = WorkOrder.objects.get(pk=order.pk).due_at + dt.timedelta(hours=1)
