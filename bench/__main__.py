@@ -17,6 +17,7 @@ ALL = [
     "triage_api",
     "triage_duplicates",
     "triage_tipdm",
+    "routing_311",
     "hotspots",
     "reply_quality",
     "scorecard",

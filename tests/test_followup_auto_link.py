@@ -268,7 +268,7 @@ def test_the_supervisor_can_send_the_overdue_link_by_hand(city, new_order, setti
     with clock.frozen(later):
         row = services.send_callback_link(actor=city.actor("supervisor"), number=order.number, channel="email",
                                           base_url=BASE, to="zhang@example.cn")
-    assert row.channel == "email" and "deadline" not in row.body  # the catalogue's Chinese text
+    assert row.channel == "email" and "超过办理时限" in row.body
     assert Event.objects.get(order=order, code="link_sent").data["overdue"]
     fresh = new_order()
     with pytest.raises(IllegalTransition):
