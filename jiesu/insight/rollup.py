@@ -179,7 +179,7 @@ def recount(days: Sequence[dt.date], *, durations: bool = True) -> dict[dt.date,
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    first: dict[int, tuple[dt.date, str, int]] = {}
+    earliest: dict[int, tuple[dt.date, str, int]] = {}  # order → its first dispatch
     spans: dict[tuple[dt.date, str], dict[str, list[int]]] = defaultdict(lambda: {k: [] for k in TIMING_KEYS})
     for order_id, day, path, to_dispatch, to_contact, to_reply in rows:
         if isinstance(day, str):
@@ -189,14 +189,14 @@ def recount(days: Sequence[dt.date], *, durations: bool = True) -> dict[dt.date,
         district = district_of(path)
         lists = spans[(day, district)]
         if to_dispatch is not None:
-            seen = first.get(order_id)
+            seen = earliest.get(order_id)
             if seen is None or to_dispatch < seen[2]:
-                first[order_id] = (day, district, int(to_dispatch))
+                earliest[order_id] = (day, district, int(to_dispatch))
         if to_contact is not None:
             lists["contact"].append(int(to_contact))
         if to_reply is not None:
             lists["reply"].append(int(to_reply))
-    for day, district, to_dispatch in first.values():
+    for day, district, to_dispatch in earliest.values():
         spans[(day, district)]["dispatch"].append(to_dispatch)
     for (day, district), lists in spans.items():
         dd = out[day].setdefault(district, DistrictDay())
