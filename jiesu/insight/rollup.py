@@ -189,8 +189,8 @@ def recount(days: Sequence[dt.date], *, durations: bool = True) -> dict[dt.date,
         district = district_of(path)
         lists = spans[(day, district)]
         if to_dispatch is not None:
-            seen = earliest.get(order_id)
-            if seen is None or to_dispatch < seen[2]:
+            known = earliest.get(order_id)
+            if known is None or to_dispatch < known[2]:
                 earliest[order_id] = (day, district, int(to_dispatch))
         if to_contact is not None:
             lists["contact"].append(int(to_contact))
