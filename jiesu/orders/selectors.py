@@ -90,6 +90,26 @@ def order_detail(actor: Actor, number: str) -> WorkOrder:
     return order
 
 
+def created_order_detail(actor: Actor, order: WorkOrder) -> WorkOrder:
+    """The detail of an order this request has just recorded, for the answer to the create
+    call. Nothing but its requesters and its "created" event can exist yet, and
+    ``create_order`` handed those back (``order.written``), so one query reads what is left
+    (and checks, as ``order_detail`` does, that the caller may see it) instead of eight."""
+    if order.written is None:
+        return order_detail(actor, order.number)
+    requesters, events = order.written
+    fresh = visible(actor).select_related(*LIST_RELATED, "created_by").filter(pk=order.pk).first()
+    if fresh is None:
+        raise NotFound(_("No order %(number)s."), number=order.number)
+    for event in events:
+        if event.actor_id is not None and event.actor_id == fresh.created_by_id:
+            event.actor = fresh.created_by
+    fresh._prefetched_objects_cache = {  # what order_detail's prefetches would have found
+        "assignments": [], "requesters": requesters, "replies": [], "callbacks": [], "events": events,
+    }
+    return fresh
+
+
 def caller_history(actor: Actor, phone: str, limit: int = 10) -> list[WorkOrder]:
     """A caller's earlier orders, newest first, for the call-taker's desk."""
     if not phone:
