@@ -111,7 +111,8 @@ def created_order_detail(actor: Actor, order: WorkOrder) -> WorkOrder:
     for event in events:
         if event.actor_id is not None and event.actor_id == fresh.created_by_id:
             event.actor = fresh.created_by
-    fresh._prefetched_objects_cache = {  # what order_detail's prefetches would have found
+    # What order_detail's prefetches would have found (Django keeps them in this attribute).
+    fresh._prefetched_objects_cache = {  # type: ignore[attr-defined]
         "assignments": [], "requesters": requesters, "replies": [], "callbacks": [], "events": events,
     }
     return fresh
