@@ -32,8 +32,9 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
+# QUICK=1: the short intake benchmark only (Jiesu vs django-helpdesk), one JSON line at the end.
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) var

@@ -107,6 +107,7 @@ def _database() -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": DATA_DIR / "jiesu.sqlite3",
+        "CONN_MAX_AGE": 60,  # a worker keeps its connection (and its PRAGMAs) between requests
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,

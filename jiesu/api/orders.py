@@ -130,7 +130,9 @@ def create_order(
         draft=payload.draft,
         idempotency_key=idempotency_key,
     )
-    return Status(200 if order.replayed else 201, _detail(request, order.number))
+    if order.replayed:
+        return Status(200, _detail(request, order.number))
+    return Status(201, present.order_detail(selectors.created_order_detail(actor, order), actor))
 
 
 class OrderQuery(Schema):

@@ -346,3 +346,8 @@ def _rebuild_paths() -> None:
             node.path, node.level = path, level
             stale.append(node)
     Category.objects.bulk_update(stale, ["path", "level"], batch_size=500)
+    if stale:
+        # Deadline limits match categories by path; bulk updates send no signals.
+        from jiesu.deadlines.services import touch
+
+        touch()

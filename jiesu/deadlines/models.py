@@ -78,3 +78,20 @@ class DeadlineLimit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_type or '*'} × {self.urgency or '*'} × {self.category or '*'}: {self.amount} {self.unit}"
+
+
+class ConfigStamp(models.Model):
+    """One row whose token changes, in the same transaction, whenever the calendar, the limit
+    table or a category changes: every process keeps its copy of them and knows with one
+    primary-key read whether that copy is stale (``jiesu.deadlines.services``). A random token,
+    not a counter, so that a rolled-back change can never be mistaken for another one."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    token = models.CharField(max_length=32)
+
+    class Meta:
+        verbose_name = _("deadline configuration stamp")
+        verbose_name_plural = _("deadline configuration stamps")
+
+    def __str__(self) -> str:
+        return self.token

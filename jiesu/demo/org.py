@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from jiesu.catalogue.models import Category, RoutingRule
+from jiesu.deadlines import services as deadlines
 from jiesu.deadlines.models import DeadlineLimit
 from jiesu.demo.texts import TOWN_SUFFIX, Street
 from jiesu.org.models import Area, AreaLevel, Unit, UnitKind
@@ -373,6 +374,7 @@ def build_limits() -> int:
             for t in types
         ]
     DeadlineLimit.objects.bulk_create(rows)
+    deadlines.touch()  # bulk_create sends no signals: other processes re-read the limits
     return len(rows)
 
 
