@@ -23,6 +23,7 @@ from jiesu.orders.models import (
     WorkOrder,
 )
 from jiesu.orders.states import IN_HANDLING, State
+from jiesu.search import selectors as search
 
 LIST_RELATED = ("area", "category", "category__parent")
 
@@ -70,7 +71,8 @@ def order_list(actor: Actor, filters: OrderFilter | None = None) -> QuerySet:
     if f.phone:
         qs = qs.filter(pk__in=Requester.objects.filter(phone=f.phone).values("order_id"))
     if f.q:
-        qs = qs.filter(Q(number=f.q) | Q(content__contains=f.q) | Q(address__contains=f.q))
+        # By number, or by words through the full-text index (jiesu.search), newest first.
+        return _with_assignments(search.narrow(qs, f.q)).order_by("-id")
     return _with_assignments(qs).order_by("-received_at", "-id")
 
 

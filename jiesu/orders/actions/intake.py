@@ -36,6 +36,7 @@ from jiesu.orders.models import (
 )
 from jiesu.orders.states import TERMINAL, State
 from jiesu.org.models import Area
+from jiesu.search.services import index_order
 
 # Mobile (1[3-9] + 9 digits), or a landline with optional area code and extension.
 PHONE_RE = re.compile(r"^(?:\+?86[- ]?)?(?:1[3-9]\d{9}|(?:0\d{2,3}[- ]?)?[2-9]\d{6,7}(?:-\d{1,6})?)$", re.ASCII)
@@ -254,6 +255,8 @@ def _insert(*, actor: Actor, fields: dict, confidential: bool, draft: bool, proa
         data={"channel": order.channel, "request_type": order.request_type, "requesters": len(requesters),
               **({"proactive": True} if proactive else {})},
     )
+    # In the same transaction: an order is findable exactly when it exists.
+    index_order(order)
     return order
 
 
