@@ -134,7 +134,7 @@ def main() -> None:
     heavy = [f"13{i:09d}" for i in range(5)]  # bench.desk_gen: caller 0 is the most frequent
     phones = heavy + list(Requester.objects.filter(order_id__in=ids).values_list("phone", flat=True))
     phones = (phones * 2)[: SAMPLES + 2]
-    words = ["路灯", "噪音", "停水", "垃圾", "施工", "占道经营", "小区 停车", "物业", "暖气", "漏水"]
+    words = ["路灯", "噪声", "停水", "垃圾", "施工", "占道经营", "小区 停车", "物业", "暖气", "漏水"]
     clients = {}
     for name, user in users.items():
         c = Client()

@@ -15,8 +15,5 @@ class OrderText(models.Model):
     order = models.OneToOneField(WorkOrder, primary_key=True, on_delete=models.CASCADE, related_name="+")
     words = models.TextField(blank=True)
 
-    class Meta:
-        verbose_name = "order search text"
-
     def __str__(self) -> str:
         return f"{self.order_id}"

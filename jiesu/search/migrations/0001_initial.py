@@ -48,7 +48,6 @@ class Migration(migrations.Migration):
                                                related_name="+", serialize=False, to="orders.workorder")),
                 ("words", models.TextField(blank=True)),
             ],
-            options={"verbose_name": "order search text"},
         ),
         migrations.RunPython(_run({"sqlite": SQLITE, "postgresql": POSTGRES}),
                              _run({"sqlite": SQLITE_DROP, "postgresql": POSTGRES_DROP})),
