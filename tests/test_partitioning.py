@@ -116,3 +116,22 @@ def test_partitioned_orders_and_events_across_months(city, new_order):
         may = new_order(content="五月的噪音问题")
     assert _where("orders_workorder", may.pk) == "orders_workorder_p202605"
     assert WorkOrder.objects.count() == 5
+
+
+@pytest.mark.skipif(not PG, reason="PostgreSQL only; test_sqlite_is_left_alone covers SQLite")
+def test_events_alone_keep_the_order_keys(city, new_order):
+    call_command("partition", "--first", "2026-01", "--months", "2", "--events-only")
+    assert partitioning.is_partitioned("orders_event") and not partitioning.is_partitioned("orders_workorder")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_constraint WHERE confrelid = 'orders_workorder'::regclass "
+                       "AND contype = 'f'")
+        assert cursor.fetchone()[0] > 5  # assignments, requesters, events … still point at orders
+    with clock.frozen(at("2026-02-10 10:00")):
+        order = new_order()
+        _close(city, order.number)
+    codes = list(Event.objects.filter(order=order).values_list("code", flat=True))
+    assert codes[0] == "created" and "closed" in codes
+    assert {_where("orders_event", pk) for pk in Event.objects.filter(order=order).values_list("id", flat=True)} == {
+        "orders_event_p202602"}
+    call_command("partition", "--first", "2026-03", "--months", "1", "--add")
+    assert "orders_event_p202603" in partitioning.partitions("orders_event")
