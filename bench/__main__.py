@@ -28,6 +28,7 @@ ALL = [
     "dashboard",
     "deadline_cache",
     "intake_http",
+    "desk_scale",
 ]
 QUICK = ["intake_http"]
 

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "jiesu.catalogue",
     "jiesu.deadlines",
     "jiesu.orders",
+    "jiesu.search",
     "jiesu.dispatch",
     "jiesu.learning",
     "jiesu.desk",

@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from jiesu.accounts.models import Membership, Role
 from jiesu.org.models import UnitKind
@@ -168,19 +168,21 @@ def visible_orders(actor: Actor, qs: QuerySet) -> QuerySet:
     """The orders ``actor`` may see at all."""
     if actor.is_admin:
         return qs
-    cond = Q(pk__in=[])
+    cond: Any = Q(pk__in=[])  # Q, then Q | Exists
     for g in actor._centre_grants(CENTRE_ROLES):
         if not g.area_path:
             return qs
         cond |= Q(area__path=g.area_path) | Q(area__path__startswith=g.area_path + "/")
     unit_ids = actor.unit_ids()
     if unit_ids:
-        cond |= Q(assignments__unit_id__in=unit_ids)
+        from jiesu.orders.models import Assignment
+
+        # A correlated EXISTS, not "id IN (every order ever assigned to the unit)": one index probe
+        # per order looked at, so that one order or one page costs the same for a unit with ten
+        # or with a million assignments (docs/benchmarks.md), and no join to repeat orders.
+        cond |= Exists(Assignment.objects.filter(order_id=OuterRef("pk"), unit_id__in=unit_ids))
     if actor.user_id is not None and actor.has_role(R.OUTREACH):
         cond |= Q(created_by_id=actor.user_id)
-    if unit_ids:
-        # The join above can repeat an order with several assignments to one unit.
-        return qs.filter(pk__in=qs.filter(cond).values("pk"))
     return qs.filter(cond)
 
 

@@ -144,6 +144,7 @@ class OrderQuery(Schema):
     received_from: dt.date | None = Field(None, description="first day, inclusive (Asia/Shanghai)")
     received_to: dt.date | None = Field(None, description="last day, inclusive (Asia/Shanghai)")
     phone: str | None = Field(None, description="a requester's phone")
+    q: str | None = Field(None, description="an order number, or words (Chinese full-text search); newest first")
     limit: int = Field(DEFAULT_LIMIT, ge=1, description=f"page size, at most {MAX_LIMIT}")
     offset: int = Field(0, ge=0)
 
@@ -167,6 +168,7 @@ def list_orders(request: HttpRequest, filters: Query[OrderQuery]) -> dict[str, A
             channel=filters.channel or None,
             received_from=_day_start(filters.received_from) if filters.received_from else None,
             received_to=_day_start(filters.received_to, next_day=True) if filters.received_to else None,
+            q=(filters.q or "").strip()[:200] or None,
         ),
     )
     if phone:

@@ -183,6 +183,9 @@ class AssignmentState(models.TextChoices):
     CANCELLED = "cancelled", _("Withdrawn")
 
 
+OPEN_ASSIGNMENT_STATES = [AssignmentState.DISPATCHED.value, AssignmentState.ACCEPTED.value]
+
+
 class Assignment(models.Model):
     order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="assignments")
     unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="assignments")
@@ -214,6 +217,10 @@ class Assignment(models.Model):
         ordering = ["-role", "id"]  # lead before co
         indexes = [
             models.Index(fields=["unit", "state", "due_at"]),
+            # The unit inbox: a unit's open assignments by deadline, read in index order so that the
+            # first page costs the same with 100 or 100,000 open ones (jiesu.orders.selectors).
+            models.Index(fields=["unit", "due_at"], condition=models.Q(state__in=OPEN_ASSIGNMENT_STATES),
+                         name="assignment_open_idx"),
             # 三率 scorecards read an order's assignments from this index alone (jiesu.followup).
             models.Index(fields=["order", "role", "state", "unit", "contacted_at", "contact_due_at", "replied_at",
                                  "due_at", "extended"], name="assignment_scorecard_idx"),
@@ -247,6 +254,8 @@ class Extension(models.Model):
     class Meta:
         verbose_name = _("extension request")
         verbose_name_plural = _("extension requests")
+        # The dispatcher's pending requests: few, among every request ever made.
+        indexes = [models.Index(fields=["state", "requested_at"], name="extension_state_idx")]
 
 
 class ReplyOutcome(models.TextChoices):

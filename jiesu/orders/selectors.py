@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
 from jiesu import clock
@@ -14,8 +15,8 @@ from jiesu.accounts import policy
 from jiesu.accounts.policy import Actor
 from jiesu.orders.errors import NotFound
 from jiesu.orders.models import (
+    OPEN_ASSIGNMENT_STATES,
     Assignment,
-    AssignmentState,
     Event,
     Extension,
     ExtensionState,
@@ -23,6 +24,7 @@ from jiesu.orders.models import (
     WorkOrder,
 )
 from jiesu.orders.states import IN_HANDLING, State
+from jiesu.search import selectors as search
 
 LIST_RELATED = ("area", "category", "category__parent")
 
@@ -70,7 +72,8 @@ def order_list(actor: Actor, filters: OrderFilter | None = None) -> QuerySet:
     if f.phone:
         qs = qs.filter(pk__in=Requester.objects.filter(phone=f.phone).values("order_id"))
     if f.q:
-        qs = qs.filter(Q(number=f.q) | Q(content__contains=f.q) | Q(address__contains=f.q))
+        # By number, or by words through the full-text index (jiesu.search), newest first.
+        return _with_assignments(search.narrow(qs, f.q)).order_by("-id")
     return _with_assignments(qs).order_by("-received_at", "-id")
 
 
@@ -133,13 +136,23 @@ def triage_queue(actor: Actor) -> QuerySet:
     )
 
 
+# The condition of the partial index ``assignment_open_idx``, written out with its constants:
+# SQLite uses a partial index only when the query repeats the index's WHERE term, and a term with
+# bound parameters does not count. (The states are this module's constants, not input.)
+_OPEN = RawSQL(  # noqa: S611
+    '"orders_assignment"."state" IN (' + ", ".join(f"'{s}'" for s in OPEN_ASSIGNMENT_STATES) + ")",
+    [],
+    output_field=BooleanField(),
+)
+
+
 def unit_inbox(actor: Actor, *, include_done: bool = False) -> QuerySet:
     """My units' assignments, soonest deadline first."""
     qs = Assignment.objects.filter(unit_id__in=actor.unit_ids()).select_related(
         "unit", "order", "order__category", "order__area"
     )
     if not include_done:
-        qs = qs.filter(state__in=[AssignmentState.DISPATCHED, AssignmentState.ACCEPTED])
+        qs = qs.filter(_OPEN)
     pending = Extension.objects.filter(assignment=OuterRef("pk"), state=ExtensionState.PENDING)
     return qs.annotate(extension_pending=Exists(pending)).order_by("due_at")
 
@@ -166,9 +179,13 @@ def callback_queue(actor: Actor) -> QuerySet:
 
 
 def pending_extensions(actor: Actor) -> QuerySet:
-    return Extension.objects.filter(
-        state=ExtensionState.PENDING, assignment__order__in=visible(actor)
-    ).select_related("assignment__unit", "assignment__order", "requested_by").order_by("requested_at")
+    qs = Extension.objects.filter(state=ExtensionState.PENDING)
+    orders = visible(actor)
+    # Only a restricted actor needs the visibility subquery: for the city-wide centre it would be
+    # "every order", which the database may well evaluate by reading every order.
+    if orders.query.has_filters():
+        qs = qs.filter(assignment__order__in=orders)
+    return qs.select_related("assignment__unit", "assignment__order", "requested_by").order_by("requested_at")
 
 
 def order_for_requester(*, number: str, phone: str) -> WorkOrder:

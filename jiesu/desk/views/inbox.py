@@ -25,7 +25,9 @@ from jiesu.desk.views.common import actor_of, page, staff_required
 from jiesu.orders import actions, selectors
 from jiesu.orders.models import AssignmentRole, AssignmentState, ExtensionState
 
-INBOX_LIMIT = 200
+# A unit with thousands of open assignments sees the 100 due soonest: a longer page costs
+# rendering time on every visit and shows nothing a handler can act on first (docs/benchmarks.md).
+INBOX_LIMIT = 100
 PANE_ACTIONS = ("accept", "return", "extend", "contact", "reply", "note")
 
 

@@ -35,6 +35,7 @@ from jiesu.orders.models import (
 )
 from jiesu.orders.states import TERMINAL, State
 from jiesu.org.models import Area
+from jiesu.search.services import index_order
 
 # Mobile (1[3-9] + 9 digits), or a landline with optional area code and extension.
 PHONE_RE = re.compile(r"^(?:\+?86[- ]?)?(?:1[3-9]\d{9}|(?:0\d{2,3}[- ]?)?[2-9]\d{6,7}(?:-\d{1,6})?)$", re.ASCII)
@@ -262,6 +263,8 @@ def _insert(*, actor: Actor, fields: dict, confidential: bool, draft: bool, proa
     )
     # In the model's order (primary first), as a prefetch would give them.
     order.written = (sorted(people, key=lambda r: (not r.is_primary, r.pk)), [event])
+    # In the same transaction: an order is findable exactly when it exists.
+    index_order(order)
     return order
 
 

@@ -1,0 +1,234 @@
+"""Desk pages and API lists at city scale (issue 8, benchmarks 3 and 4).
+
+    BENCH_ORDERS=1000000 .venv/bin/python -m bench.desk_scale            # SQLite, under var/bench-desk-1000000
+    JIESU_DATABASE_URL=postgres://postgres@127.0.0.1:5432/<empty db> BENCH_ORDERS=10000000 \\
+        .venv/bin/python -m bench.desk_scale
+    BENCH_PARTITIONED=1 …      # PostgreSQL: monthly partitions of orders and events (jiesu.ops.partitioning)
+    BENCH_RANKING=1 …          # also a month's 三率 ranking (jiesu.followup), benchmark 4
+
+The orders come from ``bench.desk_gen`` (bulk writes, minutes not days). A database that already
+holds orders is measured again as it is, so that a 10-million-order database is made once: on
+SQLite the data directory (``JIESU_DATA_DIR``, default ``var/bench-desk-<N>``) keeps it, on
+PostgreSQL the database does.
+
+Server time of each request through Django's test client (the whole Django stack with a real
+request: middleware, session, view, template; no network), ``BENCH_SAMPLES`` (30) requests with
+different arguments after two warm-ups, p50 and p95. The baseline, in the same run, is a
+primary-key fetch of one order (``WorkOrder.objects.get(pk=…)``). Prints times and ratios and the
+targets of the issue; writes ``bench/results/desk_scale.json`` (one entry per database, layout and
+size).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+from bench.report import keep
+
+N = int(os.environ.get("BENCH_ORDERS", "1000000"))
+SAMPLES = int(os.environ.get("BENCH_SAMPLES", "30"))
+PARTITIONED = bool(os.environ.get("BENCH_PARTITIONED"))
+# The Python generator makes N / COPIES orders; the database copies them (bench.desk_gen.replicate).
+COPIES = int(os.environ.get("BENCH_COPIES", "10"))
+# The issue's targets, p95 in ms (issue 8: "At 10M orders …").
+TARGETS = {"order_by_number": 10, "caller_history": 50, "month_ranking": 1000}
+PAGE_TARGET = 100
+
+
+def _setup() -> None:
+    os.environ.setdefault("JIESU_DATA_DIR", f"var/bench-desk-{N}")
+    os.makedirs(os.environ["JIESU_DATA_DIR"], exist_ok=True)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiesu.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    if PARTITIONED:
+        if connection.vendor != "postgresql":
+            sys.exit("BENCH_PARTITIONED needs PostgreSQL.")
+        from jiesu.ops import partitioning
+
+        if not partitioning.is_partitioned("orders_workorder"):
+            from bench.desk_gen import END, MONTHS
+
+            first = (END - dt.timedelta(days=round(MONTHS * 30.44) + 31)).date().replace(day=1)
+            partitioning.partition_orders_and_events(first=first, months=MONTHS + 4)
+            print("partitioned orders and events by month", flush=True)
+
+
+def _users():
+    from jiesu.accounts.models import ApiToken, Membership, Role, User
+    from jiesu.orders.models import Assignment
+    from jiesu.org.models import Unit, UnitKind
+
+    centre = Unit.objects.get(kind=UnitKind.HOTLINE_CENTRE)
+    # The busiest bureau and the busiest street office by open assignments: the worst inboxes.
+    from django.db.models import Count
+
+    def busiest(prefix: str) -> int:
+        row = (Assignment.objects.filter(state__in=["dispatched", "accepted"], unit__code__startswith=prefix)
+               .values("unit_id").annotate(n=Count("id")).order_by("-n").first())
+        return row["unit_id"] if row else Unit.objects.filter(code__startswith=prefix).first().pk
+
+    users = {}
+    for name, unit_id, role in (("bench-calltaker", centre.pk, Role.CALL_TAKER),
+                                ("bench-dispatcher", centre.pk, Role.DISPATCHER),
+                                ("bench-supervisor", centre.pk, Role.SUPERVISOR),
+                                ("bench-bureau", busiest("CB-"), Role.HANDLER),
+                                ("bench-office", busiest("SO"), Role.HANDLER)):
+        user, _created = User.objects.get_or_create(username=name)
+        Membership.objects.get_or_create(user=user, unit_id=unit_id, role=role)
+        users[name] = user
+    _token, raw = ApiToken.issue(user=users["bench-supervisor"], name="bench")
+    return users, raw
+
+
+def _time(fn: Callable[[object], object], args: list) -> dict:
+    for a in args[:2]:
+        fn(a)
+    times = []
+    for a in args[:SAMPLES]:
+        t = time.perf_counter()
+        fn(a)
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+    return {"p50": round(statistics.median(times), 2), "p95": round(p95, 2), "n": len(times)}
+
+
+def main() -> None:
+    _setup()
+    from django.db import connection
+    from django.test import Client
+
+    from bench.desk_gen import END, MONTHS, generate
+    from jiesu import clock
+    from jiesu.accounts.policy import Actor
+    from jiesu.orders import selectors
+    from jiesu.orders.models import Requester, WorkOrder
+
+    if WorkOrder.objects.exists():
+        size = {"orders": WorkOrder.objects.count(), "generate_s": None}
+        print(f"reusing {size['orders']:,} orders on {connection.vendor}", flush=True)
+    else:
+        print(f"generating {N:,} orders over {MONTHS} months on {connection.vendor} …", flush=True)
+        size = generate(N, COPIES)
+        print(f"  {size}", flush=True)
+    users, token = _users()
+    rng = random.Random(1)
+    max_id = WorkOrder.objects.order_by("-id").values_list("id", flat=True).first() or 1
+    ids = [rng.randint(1, max_id) for _ in range(SAMPLES + 2)]
+    numbers = list(WorkOrder.objects.filter(pk__in=ids).values_list("number", flat=True))
+    rng.shuffle(numbers)
+    # Phones: the most frequent callers (hundreds of orders) and callers picked at random.
+    heavy = [f"13{i:09d}" for i in range(5)]  # bench.desk_gen: caller 0 is the most frequent
+    phones = heavy + list(Requester.objects.filter(order_id__in=ids).values_list("phone", flat=True))
+    phones = (phones * 2)[: SAMPLES + 2]
+    words = ["路灯", "噪声", "停水", "垃圾", "施工", "占道经营", "小区 停车", "物业", "暖气", "漏水"]
+    clients = {}
+    for name, user in users.items():
+        c = Client()
+        c.force_login(user)
+        c.cookies["django_language"] = "zh-hans"
+        clients[name] = c
+    api = Client(headers={"Authorization": f"Bearer {token}"})
+    supervisor = Actor.of(users["bench-supervisor"])
+    calltaker, dispatcher = Actor.of(users["bench-calltaker"]), Actor.of(users["bench-dispatcher"])
+    bureau = Actor.of(users["bench-bureau"])
+
+    def get(client: Client, url: str, **params) -> Callable[[object], object]:
+        def run(arg) -> None:
+            q = {k: (arg if v is ... else v) for k, v in params.items()}
+            r = client.get(url.replace("{}", str(arg)) if "{}" in url else url, q)
+            assert r.status_code == 200, (url, arg, r.status_code)
+        return run
+
+    now = END - dt.timedelta(hours=9)
+    checks: dict[str, tuple[Callable, list]] = {
+        "baseline_pk_fetch": (lambda pk: WorkOrder.objects.get(pk=pk), ids),
+        # The lookup every screen and action starts with: the visible order with its list joins.
+        "order_by_number": (lambda n: selectors.visible(supervisor).select_related(
+            *selectors.LIST_RELATED).get(number=n), numbers),
+        "order_detail_selector": (lambda n: selectors.order_detail(supervisor, n), numbers),
+        "order_page": (get(clients["bench-supervisor"], "/desk/orders/{}/"), numbers),
+        "api_order": (get(api, "/api/v1/orders/{}"), numbers),
+        "unit_inbox_bureau": (get(clients["bench-bureau"], "/desk/inbox/"), list(range(SAMPLES + 2))),
+        "unit_inbox_street_office": (get(clients["bench-office"], "/desk/inbox/"), list(range(SAMPLES + 2))),
+        "dispatcher_queue": (get(clients["bench-dispatcher"], "/desk/dispatch/"), list(range(SAMPLES + 2))),
+        "caller_history": (get(clients["bench-calltaker"], "/desk/intake/history/", phone=...), phones),
+        "caller_history_query": (lambda p: selectors.caller_history(calltaker, p), phones),
+        "unit_inbox_query": (lambda _a: list(selectors.unit_inbox(bureau)[:201]), list(range(SAMPLES + 2))),
+        "dispatcher_queue_query": (lambda _a: list(selectors.triage_queue(dispatcher)[:101]),
+                                   list(range(SAMPLES + 2))),
+        "search_text_query": (lambda w: list(selectors.order_list(calltaker, selectors.OrderFilter(q=w))[:101]),
+                              (words * 4)[: SAMPLES + 2]),
+        "search_by_number": (get(clients["bench-calltaker"], "/desk/orders/", q=...), numbers),
+        "search_by_text": (get(clients["bench-calltaker"], "/desk/orders/", q=...), (words * 4)[: SAMPLES + 2]),
+        "api_list_newest": (get(api, "/api/v1/orders", offset=...), [0, 50, 100] * 11),
+        "api_list_state": (get(api, "/api/v1/orders", state=...), ["received", "accepted", "callback_due"] * 11),
+        "api_list_phone": (get(api, "/api/v1/orders", phone=...), phones),
+        "api_list_text": (get(api, "/api/v1/orders", q=...), (words * 4)[: SAMPLES + 2]),
+    }
+    results: dict[str, dict] = {}
+    with clock.frozen(now):
+        for name, (fn, args) in checks.items():
+            results[name] = _time(fn, args)
+            print(f"{name:>26}: p50 {results[name]['p50']:8.2f} ms   p95 {results[name]['p95']:8.2f} ms", flush=True)
+    if os.environ.get("BENCH_RANKING"):
+        from jiesu.followup import periods
+        from jiesu.followup.selectors import scorecard
+
+        month = periods.Period("month", (END - dt.timedelta(days=45)).date().replace(day=1))
+
+        def ranking(_arg) -> None:
+            with clock.frozen(END):
+                assert scorecard("street", month).cards
+
+        results["month_ranking"] = _time(ranking, [0] * min(SAMPLES, 5))
+        print(f"{'month_ranking':>26}: p50 {results['month_ranking']['p50']:8.2f} ms   "
+              f"p95 {results['month_ranking']['p95']:8.2f} ms ({month.key})", flush=True)
+    base = results["baseline_pk_fetch"]["p50"] or 0.01
+    ratios = {k: round(v["p95"] / base, 1) for k, v in results.items() if k != "baseline_pk_fetch"}
+    verdicts = {}
+    for k, v in results.items():
+        if k == "baseline_pk_fetch":
+            continue
+        target = TARGETS.get("caller_history" if k.startswith("caller_history") else k, PAGE_TARGET)
+        if k in ("order_page", "api_order"):
+            target = PAGE_TARGET
+        verdicts[k] = {"target_p95_ms": target, "met": v["p95"] <= target,
+                       "over_by": None if v["p95"] <= target else f"{v['p95'] / target:.1f}×"}
+    print("\np95 against the baseline (p50 of a primary-key fetch) and the issue's targets:")
+    for k, r in ratios.items():
+        v = verdicts[k]
+        print(f"{k:>26}: {r:8.1f} ×   target {v['target_p95_ms']:>5} ms  "
+              f"{'met' if v['met'] else 'MISSED by ' + v['over_by']}")
+    out = {
+        "database": connection.vendor,
+        "partitioned": PARTITIONED,
+        "orders": size["orders"],
+        "generate_s": size["generate_s"],
+        "samples": SAMPLES,
+        "load_average": round(os.getloadavg()[0], 2),
+        "python": sys.version.split()[0],
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "results_ms": results,
+        "p95_vs_baseline": ratios,
+        "targets": verdicts,
+    }
+    keep("desk_scale", f"{connection.vendor}{'-partitioned' if PARTITIONED else ''}-{size['orders']}", out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Chinese full-text search over orders (DESIGN §9): words cut by rjieba with the domain
+dictionary, then SQLite FTS5 or a PostgreSQL tsvector; one selector that honours visibility;
+the desk's search box and ``GET /api/v1/orders?q=``. Runs on both databases."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from jiesu.orders import actions, selectors
+from jiesu.search import tokens
+from jiesu.search.models import OrderText
+from jiesu.search.selectors import search_orders
+from jiesu.search.services import rebuild
+from tests.api_helpers import Api
+
+# --- pure rules (no database) ---------------------------------------------------------------
+
+
+def test_documents_hold_the_short_words_inside_long_ones():
+    words = tokens.document_words("", "楼下饭店噪音扰民严重，路灯杆倒了", "")
+    assert {"噪音", "扰民", "噪音扰民", "路灯", "路灯杆"} <= set(words)
+    assert len(words) == len(set(words))  # each word once
+    assert "，" not in words and "了" not in words  # punctuation and stop words carry no topic
+
+
+def test_query_words_are_the_longest_cut_and_stop_words_go_unless_alone():
+    assert tokens.query_words("路灯") == ["路灯"]
+    assert tokens.query_words("  噪音  ") == ["噪音"]
+    assert tokens.query_words("的") == ["的"]
+    assert tokens.query_words("，。！") == []
+    assert tokens.query_words("ＡＢＣ 路灯") == ["abc", "路灯"]  # NFKC and case folded like documents
+
+
+def test_query_syntax_in_user_input_stays_literal():
+    assert tokens.fts5_match(['a"b', "NOT"]) == '"a""b" "NOT"'
+    assert tokens.tsquery(["it's", "a\\b"]) == "'it''s' & 'a\\\\b'"
+
+
+def test_numbers_are_recognised():
+    assert tokens.is_number("20260105000001") and tokens.is_number(" 20260105 ")
+    assert not tokens.is_number("1234567") and not tokens.is_number("2026010500000a")
+
+
+# --- on the database (SQLite FTS5 / PostgreSQL GIN) --------------------------------------------
+
+
+@pytest.fixture
+def orders(city, new_order):
+    return {
+        "lamp": new_order(title="路灯不亮", content="小区门口路灯杆倒了，晚上很黑。"),
+        "noise": new_order(content="楼下饭店噪音扰民，夜里十二点还在营业。", category_code="0201"),
+        "haidian": new_order(content="中关村大街有噪音，施工到深夜。", area_code="110108001"),
+        "water": new_order(content="停水三天了，一直没人来修。", address="朝阳区三里屯路5号"),
+    }
+
+
+def _numbers(qs) -> set[str]:
+    return {o.number for o in qs}
+
+
+def test_two_character_queries_find_their_orders(city, orders):
+    admin = city.actor("admin")
+    assert _numbers(search_orders(admin, "路灯")) == {orders["lamp"].number}
+    assert _numbers(search_orders(admin, "噪音")) == {orders["noise"].number, orders["haidian"].number}
+    # Every word must be present; the address is indexed too.
+    assert _numbers(search_orders(admin, "噪音 饭店")) == {orders["noise"].number}
+    assert _numbers(search_orders(admin, "三里屯路 停水")) == {orders["water"].number}
+    assert _numbers(search_orders(admin, "地铁")) == set()
+    assert _numbers(search_orders(admin, "！！")) == set()
+
+
+def test_search_by_number_and_newest_first(city, orders):
+    admin = city.actor("admin")
+    assert _numbers(search_orders(admin, orders["water"].number)) == {orders["water"].number}
+    found = list(search_orders(admin, "噪音"))
+    assert [o.number for o in found] == [orders["haidian"].number, orders["noise"].number]
+
+
+def test_search_honours_visibility(city, orders, new_order):
+    # A Chaoyang dispatcher does not see Haidian's orders; a unit sees only what it was given.
+    assert _numbers(search_orders(city.actor("cy_dispatcher"), "噪音")) == {orders["noise"].number}
+    assert _numbers(search_orders(city.actor("handler"), "噪音")) == set()
+    actions.dispatch_order(actor=city.actor("dispatcher"), number=orders["noise"].number, lead_unit="SLT")
+    assert _numbers(search_orders(city.actor("handler"), "噪音")) == {orders["noise"].number}
+    assert _numbers(search_orders(city.actor("nobody"), "噪音")) == set()
+    assert _numbers(search_orders(city.actor("nobody"), orders["noise"].number)) == set()
+
+
+def test_query_operators_are_not_interpreted(city, orders):
+    admin = city.actor("admin")
+    for q in ['路灯 OR 噪音', '"路灯', "路灯*", "NOT 噪音", "路灯'", "a:b", "噪音 & 路灯", "(噪音"]:
+        list(search_orders(admin, q))  # no syntax error from the database
+    assert _numbers(search_orders(admin, '"路灯')) == {orders["lamp"].number}
+
+
+def test_the_index_is_written_with_the_order_and_can_be_rebuilt(city, orders):
+    row = OrderText.objects.get(order=orders["lamp"])
+    assert "路灯" in row.words.split()
+    OrderText.objects.all().delete()
+    admin = city.actor("admin")
+    assert _numbers(search_orders(admin, "路灯")) == set()
+    assert rebuild() == 4
+    assert _numbers(search_orders(admin, "路灯")) == {orders["lamp"].number}
+    assert _numbers(search_orders(admin, "噪音")) == {orders["noise"].number, orders["haidian"].number}
+
+
+def test_order_list_delegates_q_to_the_index(city, orders):
+    found = selectors.order_list(city.actor("supervisor"), selectors.OrderFilter(q="噪音", area="110105"))
+    assert _numbers(found) == {orders["noise"].number}
+
+
+def test_desk_search_box(client, city, orders):
+    client.force_login(city.users["calltaker"])
+    client.cookies["django_language"] = "en"
+    html = client.get(reverse("desk:orders"), {"q": "路灯"}).content.decode()
+    assert orders["lamp"].number in html and orders["noise"].number not in html
+    html = client.get(reverse("desk:orders"), {"q": orders["water"].number}).content.decode()
+    assert orders["water"].number in html and orders["lamp"].number not in html
+
+
+def test_api_q(city, orders):
+    api = Api(city)
+    body = api.get("orders", query={"q": "噪音"}).json()
+    assert body["count"] == 2
+    assert [r["number"] for r in body["results"]] == [orders["haidian"].number, orders["noise"].number]
+    body = api.get("orders", query={"q": "噪音"}, as_="cy_dispatcher").json()
+    assert [r["number"] for r in body["results"]] == [orders["noise"].number]
+    assert api.get("orders", query={"q": "路灯", "state": "received"}).json()["count"] == 1
+
+
+def test_search_query_count(city, orders, new_order, django_assert_max_num_queries):
+    for i in range(10):
+        new_order(content=f"第{i}次反映路灯问题")
+    with django_assert_max_num_queries(4):
+        found = list(selectors.order_list(city.actor("calltaker"), selectors.OrderFilter(q="路灯")))
+    assert len(found) == 11
+    for o in found:
+        _ = o.lead_assignment, o.category, o.area
+
+
+def test_the_index_follows_updates_and_deletes(city, orders):
+    admin = city.actor("admin")
+    OrderText.objects.filter(order=orders["lamp"]).update(words="地铁")
+    assert _numbers(search_orders(admin, "地铁")) == {orders["lamp"].number}
+    assert _numbers(search_orders(admin, "路灯")) == set()
+    orders["lamp"].delete()
+    assert _numbers(search_orders(admin, "地铁")) == set()
