@@ -122,7 +122,7 @@ def test_two_dispatchers_with_the_same_page_one_wins_the_other_is_told():
     results = _parallel([decide("dispatcher", "SLT"), decide("cy_dispatcher", "WATER")])
     errors = [r for r in results if isinstance(r, Exception)]
     assert len(errors) == 1 and isinstance(errors[0], ChangedMeanwhile), results
-    assert "changed by someone else" in str(errors[0])
+    assert errors[0].code == "changed" and "已被他人修改" in str(errors[0])
     # No lost update: exactly one dispatch, and the order went to the winner's unit.
     assert Event.objects.filter(order=order, code="dispatched").count() == 1
     winner = "SLT" if results[0] == State.DISPATCHED else "WATER"
