@@ -247,6 +247,9 @@ JIESU = {
     # The periodic sweep (overdue orders, lost callback tasks): seconds between runs in
     # ``jiesu serve`` (0: off; run ``jiesu sweep`` from cron instead).
     "SWEEP_SECONDS": int(os.environ.get("JIESU_SWEEP_SECONDS", "300")),
+    # A task RUNNING this long under a worker on another host is taken as orphaned and requeued
+    # (on the worker's own host a dead process is seen at once; jiesu.ops.tasks_recovery).
+    "TASK_STALE_SECONDS": int(os.environ.get("JIESU_TASK_STALE_SECONDS", "3600")),
     # Where notifications go, per channel (jiesu.followup.notify). An SMS gateway is a backend
     # of its own; the outbox keeps every message for admins to read.
     "NOTIFY_BACKENDS": {
