@@ -106,9 +106,10 @@ def restore(source: Path, alias: str = "default") -> None:
         raise BackupError(f"no restore for {_vendor(alias)}")
 
 
-def table_rows(model) -> list[tuple]:
+def table_rows(model, alias: str = "default") -> list[tuple]:
     fields = [f.attname for f in model._meta.concrete_fields]
-    return [tuple(str(v) for v in row) for row in model.objects.order_by("pk").values_list(*fields)]
+    rows = model._base_manager.using(alias).order_by("pk").values_list(*fields)
+    return [tuple(str(v) for v in row) for row in rows]
 
 
 def fingerprint(alias: str = "default") -> dict[str, tuple[int, str]]:
@@ -117,7 +118,7 @@ def fingerprint(alias: str = "default") -> dict[str, tuple[int, str]]:
     for model in apps.get_models(include_auto_created=True):
         if not model._meta.managed or model._meta.proxy:
             continue
-        rows = table_rows(model.objects.using(alias).model)
+        rows = table_rows(model, alias)
         digest = hashlib.sha256("\n".join(map(repr, rows)).encode()).hexdigest()
         out[model._meta.db_table] = (len(rows), digest)
     return out

@@ -19,7 +19,9 @@ class Command(db_worker.Command):
         parser.set_defaults(worker_id=None)
         parser.add_argument("--recover-every", type=float, default=60.0)
 
-    def handle(self, *args, worker_id=None, recover_every: float = 60.0, **options):
+    def handle(self, *args, **options):  # type: ignore[override]  # adds --recover-every
+        worker_id = options.pop("worker_id", None)
+        recover_every = float(options.pop("recover_every", 60.0))
         requeue_orphans()
         stop = threading.Event()
 
@@ -33,6 +35,6 @@ class Command(db_worker.Command):
         if recover_every > 0:
             threading.Thread(target=recover, daemon=True, name="jiesu-task-recovery").start()
         try:
-            return super().handle(*args, worker_id=worker_id or this_worker_id(), **options)
+            return super().handle(*args, worker_id=worker_id or this_worker_id(), **options)  # type: ignore[misc]
         finally:
             stop.set()
