@@ -102,6 +102,9 @@ class Tally:
     attempts: int = 0
     no_answer: int = 0
     retried_ok: int = 0
+    # A retry answered 200 ("already had it"): an earlier attempt created the order, but its
+    # answer was lost in a crash. Created but not acknowledged at the time; found by the retry.
+    replayed: int = 0
     errors: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -152,6 +155,8 @@ def client(port: int, token: str, stop: threading.Event, tally: Tally, seed: int
                     tally.acks[key] = payload["number"]
                     if tries > 1:
                         tally.retried_ok += 1
+                        if status == 200:
+                            tally.replayed += 1
                 else:
                     tally.errors[str(status)] = tally.errors.get(str(status), 0) + 1
             if status >= 500 or status == 429:
@@ -262,7 +267,8 @@ def run_one(label: str, db_url: str, duration: float, clients: int, kills: int, 
     result = json.loads(out)
     result.update({"kills": done_kills, "seconds": round(time.monotonic() - started, 1), "clients": clients,
                    "requests": tally.attempts, "no_answer": tally.no_answer, "retried_then_acknowledged":
-                   tally.retried_ok, "non_2xx": tally.errors})
+                   tally.retried_ok, "created_unacknowledged_then_replayed": tally.replayed,
+                   "non_2xx": tally.errors})
     print(f"{label}: {json.dumps(result)}", file=sys.stderr, flush=True)
     return result
 
@@ -300,10 +306,13 @@ def main(argv: list[str] | None = None) -> int:
         "lost": sum(r["lost"] for r in by_db.values()),
         "created_not_acknowledged": sum(r["created_not_acknowledged"] for r in by_db.values()),
         "duplicates": sum(r["duplicates"] for r in by_db.values()),
+        "created_unacknowledged_then_replayed": sum(r["created_unacknowledged_then_replayed"]
+                                                    for r in by_db.values()),
         "kills": sum(r["kills"] for r in by_db.values()),
         "databases": {k: {x: v[x] for x in ("acknowledged", "found", "lost", "created_not_acknowledged",
                                               "duplicates", "kills", "requests", "no_answer",
-                                              "retried_then_acknowledged", "seconds")}
+                                              "retried_then_acknowledged", "created_unacknowledged_then_replayed",
+                                              "seconds")}
                       for k, v in by_db.items()},
     }
     print(json.dumps(total), flush=True)
