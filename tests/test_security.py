@@ -122,10 +122,11 @@ def test_templates_have_no_inline_script_or_style_that_the_policy_would_block():
     assert offenders == []
 
 
-def test_htmx_evaluates_nothing_and_injects_no_styles():
+def test_htmx_evaluates_no_strings_and_injects_no_styles():
     base = (ROOT / "jiesu/desk/templates/desk/base.html").read_text()
+    # Script tags in swapped pages still run (the dashboard's insight.js after hx-boost); the
+    # policy allows only this server's files, so an injected inline script would not run.
     assert '"allowEval":false' in base and '"includeIndicatorStyles":false' in base
-    assert '"allowScriptTags":false' in base
 
 
 @pytest.mark.django_db
