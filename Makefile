@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint bench install clean messages
+.PHONY: run test lint bench install clean messages crash-test
 
 $(BIN)/jiesu: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ test: lint
 # QUICK=1: the short intake benchmark only (Jiesu vs django-helpdesk), one JSON line at the end.
 bench: install
 	$(BIN)/python -m bench $(if $(QUICK),--quick)
+
+# SIGKILL the server under load and count what was acknowledged but lost (docs/reliability.md).
+# SQLite always; PostgreSQL too with JIESU_CRASH_PG_URL=postgres://user@host:5432/<a scratch database>.
+DURATION ?= 60
+crash-test: install
+	$(BIN)/python -m bench.crash_test --duration $(DURATION)
 
 clean:
 	rm -rf $(VENV) var

@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> None:
 
     args = list(sys.argv if argv is None else argv)
     if len(args) > 1 and args[1] == "worker":
-        args[1] = "db_worker"
+        args[1] = "jiesu_worker"  # db_worker that also requeues the tasks of crashed workers
     if len(args) > 1 and args[1] == "check" and "--deploy" not in args:
         args[1] = "jiesu_check"
     execute_from_command_line(args)

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -30,7 +31,10 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-DEBUG = os.environ.get("JIESU_DEBUG", "") == "1"
+# JIESU_PRODUCTION=1: served over HTTPS (directly or behind a TLS proxy); secure cookies, HSTS,
+# the HTTPS redirect, never DEBUG. ``jiesu check --deploy`` is clean for it (docs/reliability.md).
+PRODUCTION = os.environ.get("JIESU_PRODUCTION", "") == "1"
+DEBUG = os.environ.get("JIESU_DEBUG", "") == "1" and not PRODUCTION
 ALLOWED_HOSTS = [h for h in os.environ.get("JIESU_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("JIESU_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -60,6 +64,8 @@ INSTALLED_APPS = [
     "jiesu.api",
     "jiesu.ops",
     "jiesu.followup",
+    "jiesu.security",
+    "axes",  # login throttling and lockout; after the apps whose login views it watches
 ]
 
 MIDDLEWARE = [
@@ -72,7 +78,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "jiesu.security.middleware.SecurityHeadersMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "jiesu.orders.concurrency.ExpectationMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised by authenticate() into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "jiesu.urls"
@@ -120,8 +131,12 @@ def _database() -> dict:
 
 DATABASES = {"default": _database()}
 # Per process (the hotspot clusters, keyed by a fingerprint of their orders, so always exact).
+# "ratelimit" is shared by every server process (gunicorn workers), so that a client's budget on
+# the public endpoints is one budget, not one per worker (jiesu.security.ratelimit).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "jiesu",
-                      "OPTIONS": {"MAX_ENTRIES": 500}}}
+                      "OPTIONS": {"MAX_ENTRIES": 500}},
+          "ratelimit": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                        "LOCATION": str(DATA_DIR / "ratelimit"), "OPTIONS": {"MAX_ENTRIES": 20_000}}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {
@@ -133,6 +148,28 @@ TASKS = {
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# Argon2id first (OWASP's choice); the others only verify old hashes and upgrade them at login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTHENTICATION_BACKENDS = [
+    # django-axes refuses a locked-out username/IP before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lockout (django-axes, stored in the database so that every worker sees it): 5 failed logins for
+# one username from one address lock that pair for 15 minutes; an administrator can lift it
+# early in the admin ("Access attempts"), or with ``jiesu axes_reset``.
+AXES_FAILURE_LIMIT = int(os.environ.get("JIESU_LOGIN_FAILURES", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("JIESU_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "jiesu.security.views.locked_out"
+AXES_IPWARE_PROXY_COUNT = int(os.environ.get("JIESU_PROXY_COUNT", "0")) or None
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -151,6 +188,46 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# A staff session lasts a working day and ends with the browser; SameSite keeps other sites'
+# pages from riding on it.
+SESSION_COOKIE_AGE = 10 * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Uploads: requests bigger than this are refused before they are read (jiesu.security.uploads
+# checks each file's size and type).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = os.environ.get("JIESU_SSL_REDIRECT", "1") == "1"
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    if os.environ.get("JIESU_BEHIND_PROXY", "") == "1":  # a TLS-terminating proxy that sets the header
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # /healthz is probed over plain HTTP from inside the host.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# A strict Content-Security-Policy (django-csp): scripts, styles, fonts and images from this
+# server only; no inline script, no inline style attribute, no eval, no framing, forms post home.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
 
 # Jiesu's own knobs.
 JIESU = {
@@ -172,6 +249,9 @@ JIESU = {
     # The periodic sweep (overdue orders, lost callback tasks): seconds between runs in
     # ``jiesu serve`` (0: off; run ``jiesu sweep`` from cron instead).
     "SWEEP_SECONDS": int(os.environ.get("JIESU_SWEEP_SECONDS", "300")),
+    # A task RUNNING this long under a worker on another host is taken as orphaned and requeued
+    # (on the worker's own host a dead process is seen at once; jiesu.ops.tasks_recovery).
+    "TASK_STALE_SECONDS": int(os.environ.get("JIESU_TASK_STALE_SECONDS", "3600")),
     # Where notifications go, per channel (jiesu.followup.notify). An SMS gateway is a backend
     # of its own; the outbox keeps every message for admins to read.
     "NOTIFY_BACKENDS": {
@@ -187,6 +267,14 @@ JIESU = {
         # Big periods: SQLite counts them in time slices at once; PostgreSQL's sort/hash memory.
         "parallel_min_orders": 100_000,
         "pg_work_mem": "64MB",
+    },
+    # Public endpoints: requests per client address and window (jiesu.security.ratelimit;
+    # "N/Ts", "N/Tm" or "N/Th"). Staff desks and the API with a token are not limited here.
+    "RATE_LIMITS": {
+        "portal_submit": os.environ.get("JIESU_RATE_PORTAL_SUBMIT", "10/10m"),
+        "portal_track": os.environ.get("JIESU_RATE_PORTAL_TRACK", "30/10m"),
+        "callback_link": os.environ.get("JIESU_RATE_CALLBACK_LINK", "20/10m"),
+        "public_api": os.environ.get("JIESU_RATE_PUBLIC_API", "60/1m"),
     },
 }
 

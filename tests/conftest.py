@@ -26,6 +26,10 @@ def _test_settings(settings):
     # Password hashing is deliberately slow; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    # client.login() authenticates without a request, which django-axes refuses; the lockout and
+    # the public rate limits have their own tests (tests/test_security.py), which turn them on.
+    settings.AXES_ENABLED = False
+    settings.JIESU = {**settings.JIESU, "RATE_LIMITS": {k: "100000/1s" for k in settings.JIESU["RATE_LIMITS"]}}
 
 
 @dataclass

@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import Header, Query, Router, Schema, Status
 from pydantic import Field
@@ -49,7 +49,7 @@ from jiesu.api.schemas import (
     ReturnIn,
 )
 from jiesu.deadlines.calendar import SHANGHAI
-from jiesu.orders import actions, selectors
+from jiesu.orders import actions, concurrency, selectors
 from jiesu.orders.actions.intake import normalise_phone
 from jiesu.orders.errors import InvalidInput, NotFound
 from jiesu.orders.models import OrderState, Requester, WorkOrder
@@ -78,6 +78,9 @@ def _visible_number(request: HttpRequest, number: str) -> tuple[Actor, str]:
     actor = actor_of(request)
     if not NUMBER_RE.fullmatch(number) or not selectors.visible(actor).filter(number=number).exists():
         raise NotFound(_("No order %(number)s."), number=number[:20])
+    # ``If-Match: <ETag of GET /orders/{number}>``: refused with 409 "changed" if the order
+    # changed since (checked under the row lock; jiesu.orders.concurrency).
+    concurrency.expect(number, request.headers.get("If-Match"))
     return actor, number
 
 
@@ -184,12 +187,17 @@ def list_orders(request: HttpRequest, filters: Query[OrderQuery]) -> dict[str, A
 
 
 @router.get("/orders/{number}", response=DETAIL, summary="Read an order")
-def get_order(request: HttpRequest, number: str) -> dict[str, Any]:
+def get_order(request: HttpRequest, number: str, response: HttpResponse) -> dict[str, Any]:
     """The whole order: requesters (masked unless the caller needs them; withheld from units on
-    confidential reports), assignments with their deadlines, replies, callbacks and history."""
+    confidential reports), assignments with their deadlines, replies, callbacks and history.
+    The ``ETag`` header is the order's version: send it back as ``If-Match`` with an action to
+    have it refused (409, code ``changed``) if someone else changed the order meanwhile."""
     if not NUMBER_RE.fullmatch(number):
         raise NotFound(_("No order %(number)s."), number=number[:20])
-    return _detail(request, number)
+    actor = actor_of(request)
+    order = selectors.order_detail(actor, number)
+    response["ETag"] = concurrency.etag(order)
+    return present.order_detail(order, actor)
 
 
 # ---------------------------------------------------------------- the centre

@@ -13,6 +13,7 @@ from jiesu.followup import links, services
 from jiesu.orders.errors import DomainError
 from jiesu.orders.models import WorkOrder
 from jiesu.portal.forms import CallbackAnswerForm
+from jiesu.security.ratelimit import rate_limit
 
 STATUS = {"invalid": 404, "expired": 410, "used": 410}
 
@@ -26,6 +27,7 @@ def _refused(request: HttpRequest, code: str) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@rate_limit("callback_link", methods=None)
 def answer(request: HttpRequest, number: str, token: str) -> HttpResponse:
     order = WorkOrder.objects.filter(number=number[:20]).first()
     if order is None:

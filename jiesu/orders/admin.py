@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from jiesu.orders.models import WorkOrder
+from jiesu.orders.models import Event, PersonalDataView, WorkOrder
 
 
 @admin.register(WorkOrder)
@@ -20,3 +20,34 @@ class WorkOrderAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ReadOnlyLog(admin.ModelAdmin):
+    """Logs are read, never written, through the admin (the models refuse it as well)."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyLog):
+    list_display = ["order", "code", "at", "actor", "from_state", "to_state"]
+    list_filter = ["code"]
+    search_fields = ["order__number"]
+    list_select_related = ["order", "actor"]
+
+
+@admin.register(PersonalDataView)
+class PersonalDataViewAdmin(ReadOnlyLog):
+    """Who saw which requester's unmasked phone and ID, when and where (DESIGN §9)."""
+
+    list_display = ["at", "user", "order", "where"]
+    list_filter = ["where"]
+    search_fields = ["order__number", "user__username"]
+    list_select_related = ["order", "user"]

@@ -26,6 +26,13 @@ class IllegalTransition(DomainError):
     status = 409
 
 
+class ChangedMeanwhile(DomainError):
+    """The caller decided on an older version of the order (jiesu.orders.concurrency)."""
+
+    code = "changed"
+    status = 409
+
+
 class NotAllowed(DomainError):
     code = "forbidden"
     status = 403

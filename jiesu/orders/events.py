@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jiesu.orders.models import Assignment, Event, WorkOrder
@@ -82,6 +83,10 @@ def record(
     assignment: Assignment | None = None,
     data: dict[str, Any] | None = None,
 ) -> Event:
+    # Any recorded change moves the order's version (jiesu.orders.concurrency), also when the
+    # service changed only an assignment or added a note.
+    order.updated_at = timezone.now()
+    WorkOrder.objects.filter(pk=order.pk).update(updated_at=order.updated_at)
     return Event.objects.create(
         order=order,
         code=code.value,

@@ -325,6 +325,17 @@ class Callback(models.Model):
         ordering = ["created_at", "id"]
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Rows are written once: no bulk update or delete through the ORM (an order's deletion by
+    the database's cascade, which the app never does, is the only way out)."""
+
+    def update(self, **kwargs):
+        raise ValueError(f"{self.model.__name__} rows are append-only")
+
+    def delete(self):
+        raise ValueError(f"{self.model.__name__} rows are append-only")
+
+
 class Event(models.Model):
     """The append-only history of an order: a code and structured data, never rendered text."""
 
@@ -339,6 +350,8 @@ class Event(models.Model):
     reason = models.TextField(blank=True)
     assignment = models.ForeignKey(Assignment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     data = models.JSONField(default=dict, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["at", "id"]
@@ -358,9 +371,21 @@ class Event(models.Model):
 
 
 class PersonalDataView(models.Model):
-    """Every view of a requester's unmasked data is logged (DESIGN §9)."""
+    """Every view of a requester's unmasked data is logged (DESIGN §9): who (``user``), when
+    (``at``), which order, and why — the screen or interface that showed it for a task
+    (``where``: the order page, the intake caller history, the API…). Append-only."""
 
     order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     at = models.DateTimeField(auto_now_add=True)
     where = models.CharField(max_length=32)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("the personal-data log is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("the personal-data log is append-only")

@@ -26,6 +26,7 @@ from jiesu.orders.models import Event, OrderState, WorkOrder
 from jiesu.orders.selectors import order_for_requester
 from jiesu.orders.states import State
 from jiesu.portal.forms import RateForm, SubmitForm, TrackForm
+from jiesu.security.ratelimit import rate_limit
 
 SUBMITTED = "portal_submitted"
 TRACKED = "portal_tracked"
@@ -37,6 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limit("portal_submit")
 def submit(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
@@ -72,6 +74,7 @@ def submitted(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limit("portal_track")
 def track(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
@@ -150,6 +153,7 @@ def track_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @require_POST
+@rate_limit("portal_track")
 def rate(request: HttpRequest, number: str) -> HttpResponse:
     order, phone = _tracked(request, number)
     if order is None:

@@ -26,7 +26,7 @@ from jiesu.accounts.policy import Action, Actor, can
 from jiesu.desk.forms import DeskForm
 from jiesu.desk.selectors import my_assignment
 from jiesu.desk.views.common import actor_of, may_use, staff_required
-from jiesu.orders import selectors
+from jiesu.orders import concurrency, selectors
 from jiesu.orders.errors import DomainError, NotFound
 from jiesu.orders.models import Assignment, WorkOrder
 
@@ -145,7 +145,10 @@ def order_action(request: HttpRequest, number: str, action: str) -> HttpResponse
     form = spec.form(request.POST)
     if form.is_valid():
         try:
-            result = spec.run(actor, number, form.cleaned_data)
+            # The version the form was made from: refused under the row lock if the order
+            # changed meanwhile (jiesu.orders.concurrency).
+            with concurrency.expecting(number, request.POST.get("version")):
+                result = spec.run(actor, number, form.cleaned_data)
         except DomainError as err:
             form.add_domain_error(err)
         else:

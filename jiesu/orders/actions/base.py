@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from jiesu.accounts.policy import Action, Actor, can
+from jiesu.orders import concurrency
 from jiesu.orders.errors import IllegalTransition, InvalidInput, NotAllowed, NotFound
 from jiesu.orders.models import Assignment, OrderState, WorkOrder
 from jiesu.orders.states import State, can_move
@@ -22,9 +23,11 @@ def lock_order(number_or_id: str | int) -> WorkOrder:
     qs = WorkOrder.objects.select_for_update(of=("self",))
     key = {"pk": number_or_id} if isinstance(number_or_id, int) else {"number": number_or_id}
     try:
-        return qs.select_related("area", "category").get(**key)
+        order = qs.select_related("area", "category").get(**key)
     except WorkOrder.DoesNotExist:
         raise NotFound(_("No order %(number)s."), number=number_or_id) from None
+    concurrency.check(order)  # under the lock: a stale form is refused, not applied
+    return order
 
 
 def state_label(state: str) -> str:

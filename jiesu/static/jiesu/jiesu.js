@@ -92,6 +92,11 @@
       if (search) { search.focus(); e.preventDefault(); }
     }
   });
+  /* A "print" button (no inline onclick: the Content-Security-Policy forbids it). */
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("[data-print]");
+    if (button) { e.preventDefault(); window.print(); }
+  });
 })();
 
 /* Forms marked data-once: one submission per page (the server's idempotency key covers the rest). */

@@ -27,7 +27,7 @@ class Command(BaseCommand):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "jiesu.settings")}
         worker = sweeper = None
         if not no_worker:
-            worker = subprocess.Popen([sys.executable, "-m", "jiesu", "db_worker"], env=env)  # noqa: S603
+            worker = subprocess.Popen([sys.executable, "-m", "jiesu", "worker"], env=env)  # noqa: S603
             # The periodic sweep (overdue orders onto the callback list, lost callback tasks).
             every = int(cast(Any, settings.JIESU).get("SWEEP_SECONDS", 300))
             if every > 0:
