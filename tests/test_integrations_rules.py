@@ -23,7 +23,7 @@ def test_backoff_reads_partial_settings():
 
 
 def test_a_signature_verifies_only_with_the_secret_the_body_and_a_fresh_timestamp():
-    body = '{"event":"replied"}'.encode()
+    body = b'{"event":"replied"}'
     value = signing.header("s3cret", 1_800_000_000, body)
     assert value.startswith("t=1800000000,v1=") and len(value.split("v1=")[1]) == 64
     assert signing.verify("s3cret", value, body, now=1_800_000_100)

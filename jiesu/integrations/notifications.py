@@ -48,6 +48,7 @@ K = NotificationKind
 TRIGGERS = frozenset({EventCode.CREATED, EventCode.SUBMITTED, EventCode.REPLIED, EventCode.DISPATCHED,
                       EventCode.REOPENED})
 HANDLER_ROLES = (Role.HANDLER, Role.UNIT_LEAD)
+STALE = dt.timedelta(days=1)
 _ENGINE = Engine(autoescape=False)  # plain-text messages: nothing to escape
 
 
@@ -101,6 +102,8 @@ def plan(event: Event) -> list[Planned]:
             "category": order.category.name if order.category else "", "address": order.address}
     code = event.code
     if code in (EventCode.CREATED, EventCode.SUBMITTED) and event.to_state == State.RECEIVED:
+        if event.at < clock.now() - STALE:
+            return []  # an imported order of last month: nobody wants that SMS now
         return [Planned(K.RECEIVED, NotifyChannel.SMS, phone, base) for phone in _requester_phones(order)]
     if code == EventCode.REPLIED:
         return [Planned(K.REPLIED, NotifyChannel.SMS, phone, base) for phone in _requester_phones(order)]
