@@ -4,8 +4,9 @@
 ``send(*, to, subject, body) -> str`` that returns a reference (or "") and raises
 ``DeliveryError`` when the message did not go out (the row is then retried with backoff):
 
-- ``ConsoleTransport`` (default): writes the message to the log (``jiesu.notify``) — for
-  development and for a centre without a gateway yet.
+- ``ConsoleTransport`` (default): writes the message to the log (``jiesu.notify``, level INFO:
+  ``JIESU_LOG_LEVEL=INFO`` shows it) and the row stays readable in the admin — for development
+  and for a centre without a gateway yet.
 - ``EmailTransport``: Django's e-mail (``EMAIL_BACKEND``, e.g. SMTP, ``DEFAULT_FROM_EMAIL``).
 - ``HttpSmsTransport``: an HTTP SMS gateway, configured in ``JIESU["SMS_GATEWAY"]``:
   ``url``, ``format`` (``json`` or ``form``), ``headers`` (e.g. ``{"Authorization": "Bearer …"}``),
@@ -43,7 +44,7 @@ class Transport(Protocol):
 
 class ConsoleTransport:
     def send(self, *, to: str, subject: str, body: str) -> str:
-        log.warning("message to %s: %s %s", to, subject, body)
+        log.info("message to %s: %s %s", to, subject, body)
         return "console"
 
 
