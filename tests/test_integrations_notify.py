@@ -200,3 +200,27 @@ def test_the_callback_link_can_go_through_the_transports(city, new_order, gatewa
     row = Notification.objects.get(kind="callback_link")
     assert row.status == DeliveryStatus.SENT and row.body == outbox.body
     assert "https://12345.example.org/callback/" in json.loads(receiver.seen[-1].body)["text"]
+
+
+def test_jiesu_deliver_sends_reminders_and_what_is_due(city, new_order, settings, capsys,
+                                                      django_capture_on_commit_callbacks):
+    from django.core.management import call_command
+
+    settings.JIESU = {**settings.JIESU, "NOTIFY_TRANSPORTS": {"email": EMAIL}}
+    _emails(city)
+    order = new_order()
+    actions.dispatch_order(actor=city.actor("dispatcher"), number=order.number, lead_unit="SLT")
+    due = Assignment.objects.get(order=order).due_at
+    with clock.frozen(due - dt.timedelta(hours=1)):
+        call_command("deliver")
+    assert "reminders: 2" in capsys.readouterr().out
+    assert sorted(m.to[0] for m in mail.outbox) == ["handler@example.org", "lead@example.org"]
+    assert set(Notification.objects.values_list("kind", "status")) == {("deadline_soon", "sent")}
+
+
+@pytest.mark.parametrize("model", ["notificationtemplate", "notification", "webhooksubscription",
+                                   "webhookdelivery"])
+def test_the_admin_lists_render(admin_client, model):
+    from django.urls import reverse
+
+    assert admin_client.get(reverse(f"admin:integrations_{model}_changelist")).status_code == 200
