@@ -29,6 +29,7 @@ ALL = [
     "deadline_cache",
     "intake_http",
     "desk_scale",
+    "integrations",
 ]
 QUICK = ["intake_http"]
 

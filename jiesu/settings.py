@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "jiesu.followup",
     "jiesu.security",
     "axes",  # login throttling and lockout; after the apps whose login views it watches
+    "jiesu.integrations",
 ]
 
 MIDDLEWARE = [
@@ -258,6 +259,19 @@ JIESU = {
         "sms": "jiesu.followup.notify.OutboxBackend",
         "email": "jiesu.followup.notify.EmailBackend",
     },
+    # Notifications, webhooks (jiesu.integrations; docs/integrations.md). Transports per channel:
+    # jiesu.integrations.transports.ConsoleTransport (default), EmailTransport, HttpSmsTransport.
+    "NOTIFY_TRANSPORTS": {
+        "sms": os.environ.get("JIESU_SMS_TRANSPORT", "jiesu.integrations.transports.ConsoleTransport"),
+        "email": os.environ.get("JIESU_EMAIL_TRANSPORT", "jiesu.integrations.transports.ConsoleTransport"),
+    },
+    # HttpSmsTransport: {"url", "format": "json"|"form", "headers": {...}, "fields": {"to", "text"}, "extra"}.
+    "SMS_GATEWAY": {"url": os.environ.get("JIESU_SMS_GATEWAY_URL", ""), "format": "json"},
+    "NOTIFY_RETRY": {"base_seconds": 60, "max_attempts": 6},
+    "WEBHOOK_RETRY": {"base_seconds": 30, "cap_seconds": 6 * 3600, "max_attempts": 10},
+    "DEADLINE_SOON_HOURS": int(os.environ.get("JIESU_DEADLINE_SOON_HOURS", "24")),
+    # Import uploads larger than this are refused before they are read.
+    "IMPORT_MAX_BYTES": int(os.environ.get("JIESU_IMPORT_MAX_BYTES", str(10 * 1024 * 1024))),
     # 三率 scorecards (jiesu.followup.rates; defaults and their reasons in docs/scorecards.md).
     "SCORECARD": {
         "weights": {"response": 0.30, "resolution": 0.35, "satisfaction": 0.35},

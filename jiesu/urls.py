@@ -22,6 +22,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("desk/insight/", include("jiesu.insight.urls")),
     path("desk/", include("jiesu.followup.urls")),
+    path("desk/", include("jiesu.integrations.urls")),
     path("desk/", include("jiesu.desk.urls")),
     path("callback/<str:number>/<str:token>/", followup_public.answer, name="callback_link"),
     path("measures/", insight_measures.public_measures, name="measures_public"),

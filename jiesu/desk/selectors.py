@@ -247,6 +247,8 @@ SCREEN_ROLES: dict[str, frozenset[str]] = {
     "scorecards": frozenset({Role.ANALYST, Role.SUPERVISOR, Role.UNIT_LEAD}),
     # Dashboards, hotspots, monthly topics, proactive items, measures (jiesu.insight).
     "insight": frozenset({Role.ANALYST, Role.SUPERVISOR}),
+    # Excel/CSV import with its per-row report (jiesu.integrations).
+    "import": frozenset({Role.SUPERVISOR, Role.ADMIN}),
 }
 
 

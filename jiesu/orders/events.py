@@ -8,12 +8,18 @@ render it; nothing here renders.
 from __future__ import annotations
 
 import enum
+import logging
+from functools import partial
 from typing import Any
 
+from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jiesu.orders.models import Assignment, Event, WorkOrder
+
+log = logging.getLogger(__name__)
 
 
 class EventCode(enum.StrEnum):
@@ -71,6 +77,19 @@ LABELS = {
 }
 
 
+# Sent after the transaction that recorded an event commits (never for a rolled-back one), with
+# ``event_id``, ``order_id`` and ``code``: notifications and webhooks (jiesu.integrations) listen
+# here, so the lifecycle does not know them and a failing listener cannot undo an order.
+event_committed = Signal()
+
+
+def _announce(event_id: int, order_id: int, code: str) -> None:
+    for receiver, result in event_committed.send_robust(sender=Event, event_id=event_id, order_id=order_id,
+                                                        code=code):
+        if isinstance(result, Exception):
+            log.error("listener %r failed on event %s", receiver, event_id, exc_info=result)
+
+
 def record(
     *,
     order: WorkOrder,
@@ -87,7 +106,7 @@ def record(
     # service changed only an assignment or added a note.
     order.updated_at = timezone.now()
     WorkOrder.objects.filter(pk=order.pk).update(updated_at=order.updated_at)
-    return Event.objects.create(
+    event = Event.objects.create(
         order=order,
         code=code.value,
         actor_id=actor_id,
@@ -98,3 +117,5 @@ def record(
         assignment=assignment,
         data=data or {},
     )
+    transaction.on_commit(partial(_announce, event.pk, order.pk, code.value), robust=True)
+    return event

@@ -56,6 +56,7 @@ NAV = [
     ("orders", "desk:orders", _("Orders"), "5"),
     ("scorecards", "followup:scorecards", _("Scorecards"), "7"),
     ("insight", "insight:dashboard", _("Insight"), "8"),
+    ("import", "integrations:import", _("Import"), "9"),
 ]
 
 

@@ -73,9 +73,8 @@ def order_page(request: HttpRequest, number: str) -> HttpResponse:
     return render_order(request, number=number[:20])
 
 
-@require_GET
-@staff_required("orders")
-def order_search(request: HttpRequest) -> HttpResponse:
+def search(request: HttpRequest) -> tuple[SearchForm, Any, Any, bool]:
+    """The search form's filters as a queryset (the page and its Excel/CSV export share it)."""
     actor = actor_of(request)
     form = SearchForm(request.GET or None)
     # A phone filter would let a unit probe who filed a confidential report: identity roles only.
@@ -96,6 +95,13 @@ def order_search(request: HttpRequest) -> HttpResponse:
     found = selectors.order_list(actor, filters)
     if drill is not None:
         found = drill.narrow(found)
+    return form, found, drill, phone_allowed
+
+
+@require_GET
+@staff_required("orders")
+def order_search(request: HttpRequest) -> HttpResponse:
+    form, found, drill, phone_allowed = search(request)
     orders = list(found[: SEARCH_LIMIT + 1])
     rows = [{"order": o, "lead": o.lead_assignment,
              "left": time_left(o.due_at) if o.state in IN_HANDLING else None} for o in orders[:SEARCH_LIMIT]]

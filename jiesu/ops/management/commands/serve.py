@@ -25,7 +25,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, port: int, host: str, workers: int, no_worker: bool, **options):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "jiesu.settings")}
-        worker = sweeper = None
+        worker = sweeper = deliverer = None
         if not no_worker:
             worker = subprocess.Popen([sys.executable, "-m", "jiesu", "worker"], env=env)  # noqa: S603
             # The periodic sweep (overdue orders onto the callback list, lost callback tasks).
@@ -33,6 +33,9 @@ class Command(BaseCommand):
             if every > 0:
                 sweeper = subprocess.Popen(  # noqa: S603
                     [sys.executable, "-m", "jiesu", "sweep", "--every", str(every)], env=env)
+                # Deadline reminders and the retries of notifications and webhooks that are due.
+                deliverer = subprocess.Popen(  # noqa: S603
+                    [sys.executable, "-m", "jiesu", "deliver", "--every", "60"], env=env)
         self.stdout.write(f"Jiesu: http://{host}:{port}/  (staff desk: /desk/, admin: /admin/)")
         try:
             subprocess.run(  # noqa: S603
@@ -43,7 +46,7 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
-            for child in (worker, sweeper):
+            for child in (worker, sweeper, deliverer):
                 if child is not None:
                     child.send_signal(signal.SIGTERM)
                     child.wait(timeout=15)

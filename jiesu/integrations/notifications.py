@@ -1,0 +1,237 @@
+"""Notifications to requesters and handlers, triggered by the order history.
+
+Requesters (SMS to every requester's phone, merged ones included): *received* (with the
+number), *replied*. The callback link is sent by ``jiesu.followup`` through its own
+``notify`` interface; ``TransportBackend`` below routes it through the same transports.
+Handlers and unit leads (e-mail, to the users of the unit who have an address): *assigned*
+(lead and co-handling units), *reopened* (the lead unit), *deadline soon* (``remind_deadlines``,
+run by ``jiesu deliver``).
+
+The text comes from ``NotificationTemplate`` (admin-editable, both languages, defaults seeded
+by migration 0002), rendered with Django's template language (``{{ number }}``, ``{{ unit }}``,
+``{{ due }}``). Messages go in the site language (``LANGUAGE_CODE``), falling back to the other
+language when a template is missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.template import Context, Engine
+from django.utils.module_loading import import_string
+
+from jiesu import clock
+from jiesu.accounts.models import Membership, Role
+from jiesu.deadlines.calendar import SHANGHAI
+from jiesu.integrations import conf, delivery
+from jiesu.integrations.defaults import DEFAULT_TEMPLATES
+from jiesu.integrations.models import (
+    DeliveryStatus,
+    Notification,
+    NotificationKind,
+    NotificationTemplate,
+    NotifyChannel,
+)
+from jiesu.integrations.transports import DeliveryError, Transport
+from jiesu.orders.events import EventCode
+from jiesu.orders.models import Assignment, AssignmentState, Event, WorkOrder
+from jiesu.orders.states import IN_HANDLING, State
+
+log = logging.getLogger(__name__)
+K = NotificationKind
+# The event codes that can cause a message (checked before any query, see receivers).
+TRIGGERS = frozenset({EventCode.CREATED, EventCode.SUBMITTED, EventCode.REPLIED, EventCode.DISPATCHED,
+                      EventCode.REOPENED})
+HANDLER_ROLES = (Role.HANDLER, Role.UNIT_LEAD)
+STALE = dt.timedelta(days=1)
+_ENGINE = Engine(autoescape=False)  # plain-text messages: nothing to escape
+
+
+@dataclass(frozen=True)
+class Planned:
+    kind: str
+    channel: str
+    to: str
+    context: dict[str, Any]
+
+
+def render(kind: str, channel: str, context: dict[str, Any], language: str | None = None) -> tuple[str, str] | None:
+    language = language or settings.LANGUAGE_CODE
+    rows = list(NotificationTemplate.objects.filter(kind=kind, channel=channel))
+    if rows:
+        templates = {t.language: (t.subject, t.body) for t in rows if t.is_active}
+        if not templates:
+            return None  # the admin switched this message off
+    else:  # never seeded, or deleted: the shipped default
+        templates = {lang: (subj, body) for k, ch, lang, subj, body in DEFAULT_TEMPLATES if (k, ch) == (kind, channel)}
+    chosen = templates.get(language) or next(iter(templates.values()), None)
+    if chosen is None:
+        return None
+    ctx = Context(context, autoescape=False)
+    return (_ENGINE.from_string(chosen[0]).render(ctx).strip(), _ENGINE.from_string(chosen[1]).render(ctx).strip())
+
+
+def _local(value: dt.datetime | None) -> str:
+    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _requester_phones(order: WorkOrder) -> list[str]:
+    phones = order.requesters.order_by("-is_primary", "id").values_list("phone", flat=True)
+    return list(dict.fromkeys(p for p in phones if p))
+
+
+def _unit_addresses(unit_ids: list[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    rows = (Membership.objects.filter(unit_id__in=unit_ids, role__in=HANDLER_ROLES, user__is_active=True)
+            .exclude(user__email="").values_list("unit_id", "user__email").order_by("unit_id", "user_id"))
+    for unit_id, email in rows:
+        if email not in found.setdefault(unit_id, []):
+            found[unit_id].append(email)
+    return found
+
+
+def plan(event: Event) -> list[Planned]:
+    """Who gets which message for one event (pure of side effects)."""
+    order = event.order
+    base = {"number": order.number, "title": order.title or order.content[:40],
+            "category": order.category.name if order.category else "", "address": order.address}
+    code = event.code
+    if code in (EventCode.CREATED, EventCode.SUBMITTED) and event.to_state == State.RECEIVED:
+        if event.at < clock.now() - STALE:
+            return []  # an imported order of last month: nobody wants that SMS now
+        return [Planned(K.RECEIVED, NotifyChannel.SMS, phone, base) for phone in _requester_phones(order)]
+    if code == EventCode.REPLIED:
+        return [Planned(K.REPLIED, NotifyChannel.SMS, phone, base) for phone in _requester_phones(order)]
+    if code in (EventCode.DISPATCHED, EventCode.REOPENED):
+        live = Assignment.objects.filter(order=order, state__in=[AssignmentState.DISPATCHED,
+                                                                  AssignmentState.ACCEPTED]).select_related("unit")
+        # Reopened: the lead unit; dispatched: this dispatch's assignments only.
+        live = live.filter(role="lead") if code == EventCode.REOPENED else live.filter(dispatched_at=event.at)
+        assignments = list(live)
+        emails = _unit_addresses([a.unit_id for a in assignments])
+        kind = K.ASSIGNED if code == EventCode.DISPATCHED else K.REOPENED
+        return [Planned(kind, NotifyChannel.EMAIL, email,
+                        {**base, "unit": a.unit.name, "role": a.get_role_display(), "due": _local(a.due_at)})
+                for a in assignments for email in emails.get(a.unit_id, [])]
+    return []
+
+
+def _create(key_prefix: str, order: WorkOrder | None, planned: list[Planned], now: dt.datetime) -> list[int]:
+    """The rows (once per key), returning the ids still waiting to be sent."""
+    rows = []
+    for p in planned:
+        text = render(p.kind, p.channel, p.context)
+        if text is None:
+            continue  # switched off in the admin
+        rows.append(Notification(key=f"{key_prefix}:{p.kind}:{p.channel}:{p.to}"[:120], kind=p.kind,
+                                 channel=p.channel, to=p.to, subject=text[0][:200], body=text[1], order=order,
+                                 created_at=now, next_attempt_at=now))
+    if not rows:
+        return []
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return list(Notification.objects.filter(key__in=[r.key for r in rows], status=DeliveryStatus.PENDING,
+                                            attempts=0).values_list("pk", flat=True))
+
+
+def fan_out(event_id: int) -> int:
+    """The messages one event causes, created once and queued; returns how many were queued."""
+    event = Event.objects.select_related("order__category").filter(pk=event_id).first()
+    if event is None or event.code not in TRIGGERS:
+        return 0
+    ids = _create(f"e{event.pk}", event.order, plan(event), clock.now())
+    for pk in ids:
+        _queue(pk)
+    return len(ids)
+
+
+def _queue(pk: int, at: dt.datetime | None = None) -> None:
+    from jiesu.integrations.tasks import deliver_notification
+
+    delivery.schedule(deliver_notification, pk, at)
+
+
+def transport_for(channel: str) -> Transport:
+    path = conf.transports().get(channel)
+    if not path:
+        raise DeliveryError(f"no transport for {channel!r}")
+    return import_string(path)()
+
+
+def deliver(pk: int, *, now: dt.datetime | None = None) -> str:
+    """One try at sending the message; a failure schedules the next try (backoff) or gives up."""
+    now = now or clock.now()
+    row = delivery.claim(Notification, pk, now)
+    if row is None:
+        return "skipped"
+    try:
+        ref = transport_for(row.channel).send(to=row.to, subject=row.subject, body=row.body)
+    except Exception as err:  # noqa: BLE001 - whatever the gateway did, record it and retry later
+        with transaction.atomic():
+            retry_at = delivery.outcome(row, ok=False, now=now, backoff=conf.notify_backoff(),
+                                        last_error=str(err)[:2000])
+        if retry_at is not None:
+            _queue(pk, retry_at)
+        return "retry" if retry_at else "failed"
+    with transaction.atomic():
+        delivery.outcome(row, ok=True, now=now, backoff=conf.notify_backoff(), sent_at=now,
+                         provider_ref=str(ref or "")[:200], last_error="")
+    return "sent"
+
+
+def remind_deadlines(*, now: dt.datetime | None = None) -> int:
+    """Handlers of assignments whose deadline falls within ``JIESU["DEADLINE_SOON_HOURS"]``
+    (24 by default) hear about it once per deadline (an extension moves it: one more reminder)."""
+    now = now or clock.now()
+    soon = now + dt.timedelta(hours=conf.deadline_soon_hours())
+    assignments = list(Assignment.objects.filter(
+        state__in=[AssignmentState.DISPATCHED, AssignmentState.ACCEPTED], due_at__gte=now, due_at__lt=soon,
+        order__state__in=list(IN_HANDLING)).select_related("unit", "order__category"))
+    emails = _unit_addresses([a.unit_id for a in assignments])
+    queued = 0
+    for a in assignments:
+        order = a.order
+        context = {"number": order.number, "title": order.title or order.content[:40], "unit": a.unit.name,
+                   "due": _local(a.due_at), "category": order.category.name if order.category else "",
+                   "address": order.address}
+        planned = [Planned(K.DEADLINE_SOON, NotifyChannel.EMAIL, email, context)
+                   for email in emails.get(a.unit_id, [])]
+        ids = _create(f"a{a.pk}@{int(a.due_at.timestamp())}", order, planned, now)
+        for pk in ids:
+            _queue(pk)
+        queued += len(ids)
+    return queued
+
+
+def send_due(*, now: dt.datetime | None = None) -> int:
+    """Send every pending message whose next try is due (lost tasks, or no deferred tasks)."""
+    now = now or clock.now()
+    ids = delivery.due(Notification, now)
+    for pk in ids:
+        deliver(pk, now=now)
+    return len(ids)
+
+
+class TransportBackend:
+    """A ``jiesu.followup.notify`` backend (``JIESU["NOTIFY_BACKENDS"]``) that keeps the
+    outbox row and hands the message to this module's queued, retried transports, so that the
+    callback link reaches a real SMS gateway. The outbox row says *queued*; the notification
+    row (admin: Integrations → Notifications) has the delivery's outcome."""
+
+    def send(self, message: Any) -> Any:
+        from jiesu.followup.models import OutboxStatus
+        from jiesu.followup.notify import _row
+
+        outbox = _row(message, OutboxStatus.QUEUED)
+        now = clock.now()
+        row = Notification.objects.create(
+            key=f"outbox{outbox.pk}", kind=message.kind if message.kind in K.values else K.CALLBACK_LINK,
+            channel=message.channel, to=message.to, subject=message.subject[:200], body=message.body,
+            order_id=message.order_id, created_at=now, next_attempt_at=now)
+        pk = row.pk
+        transaction.on_commit(lambda: _queue(pk), robust=True)
+        return outbox

@@ -1,0 +1,33 @@
+"""Background work (django-tasks): fan an event out, send one message, try one delivery."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+
+@task()
+def notify_event(event_id: int) -> int:
+    from jiesu.integrations import notifications
+
+    return notifications.fan_out(event_id)
+
+
+@task()
+def webhook_event(event_id: int) -> int:
+    from jiesu.integrations import webhooks
+
+    return webhooks.fan_out(event_id)
+
+
+@task()
+def deliver_notification(notification_id: int) -> str:
+    from jiesu.integrations import notifications
+
+    return notifications.deliver(notification_id)
+
+
+@task()
+def deliver_webhook(delivery_id: int) -> str:
+    from jiesu.integrations import webhooks
+
+    return webhooks.attempt(delivery_id)

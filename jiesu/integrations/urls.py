@@ -1,0 +1,10 @@
+from django.urls import path
+
+from jiesu.integrations import views
+
+app_name = "integrations"
+urlpatterns = [
+    path("export/<slug:name>.<slug:fmt>", views.export_list, name="export"),
+    path("import/", views.import_page, name="import"),
+    path("import/template/<slug:kind>.<slug:fmt>", views.import_template, name="import_template"),
+]
