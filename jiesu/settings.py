@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "jiesu.api",
     "jiesu.ops",
     "jiesu.followup",
+    "jiesu.open311",
 ]
 
 MIDDLEWARE = [
@@ -175,6 +176,16 @@ JIESU = {
     "NOTIFY_BACKENDS": {
         "sms": "jiesu.followup.notify.OutboxBackend",
         "email": "jiesu.followup.notify.EmailBackend",
+    },
+    # Open311 GeoReport v2 at /open311/v2/ (jiesu.open311): the one jurisdiction this server
+    # answers for (clients may omit jurisdiction_id), and what discovery tells clients.
+    "OPEN311": {
+        "JURISDICTION_ID": os.environ.get("JIESU_OPEN311_JURISDICTION", ""),
+        "CONTACT": os.environ.get("JIESU_OPEN311_CONTACT", "12345"),
+        "KEY_SERVICE": os.environ.get("JIESU_OPEN311_KEY_SERVICE", "jiesu apikey create NAME"),
+        # Sending assignments to units' own systems: attempts before giving up, first back-off.
+        "SEND_ATTEMPTS": 6,
+        "RETRY_SECONDS": 60,
     },
     # 三率 scorecards (jiesu.followup.rates; defaults and their reasons in docs/scorecards.md).
     "SCORECARD": {
