@@ -32,7 +32,7 @@ def build(city) -> SimpleNamespace:
     Attribute.objects.create(service=svc, code="SAFETY", datatype="text", variable=False, order=6,
                              description="如有电线外露，请远离并拨打110。")
     _key, raw = issue_key(actor=Actor.system(), name="test-app")
-    _unit_key, unit_raw = issue_key(actor=Actor.system(), name="slt-system", unit_code="SLT")
+    _unit_key, unit_raw = issue_key(actor=Actor.system(), name="slt-system", username="handler")
     return SimpleNamespace(city=city, service=svc, key=raw, unit_key=unit_raw)
 
 

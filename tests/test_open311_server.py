@@ -302,8 +302,8 @@ def test_get_requests_fields_and_default_window(client, o311, new_order):
 
 def test_get_requests_json_and_status_filter(client, o311, new_order):
     with clock.frozen(NOW):
-        from tests.lifecycle import bring_to
         from jiesu.orders.states import State
+        from tests.lifecycle import bring_to
 
         closed = bring_to(o311.city, new_order, State.CLOSED)
         open_ = new_order()
@@ -519,7 +519,7 @@ def test_apikey_command_prints_a_key_stored_hashed(city, capsys):
     key = ApiKey.objects.get(name="Beijing 311 app")
     assert raw.startswith("o311_") and raw not in (key.key_hash, key.prefix) and len(key.key_hash) == 64
     assert authenticate(raw) == key and authenticate(raw + "x") is None
-    call_command("apikey", "create", "slt", "--unit", "SLT")
-    assert ApiKey.objects.get(name="slt").unit.code == "SLT"
+    call_command("apikey", "create", "slt", "--user", "handler")
+    assert ApiKey.objects.get(name="slt").user.username == "handler"
     call_command("apikey", "revoke", key.prefix)
     assert authenticate(raw) is None

@@ -38,8 +38,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
     """Keys are made with ``jiesu apikey create NAME`` (the raw key is printed once); here
     they are only listed and revoked."""
 
-    list_display = ["name", "prefix", "unit", "created_at", "revoked_at"]
-    readonly_fields = ["name", "prefix", "unit", "created_at"]
+    list_display = ["name", "prefix", "user", "created_at", "revoked_at"]
+    readonly_fields = ["name", "prefix", "user", "created_at"]
 
     def has_add_permission(self, request):
         return False
@@ -59,6 +59,7 @@ class UnitLinkAdmin(admin.ModelAdmin):
     list_display = ["unit", "endpoint", "poll_mode", "enabled", "polled_until"]
     list_filter = ["enabled", "poll_mode"]
     autocomplete_fields = ["unit"]
+    raw_id_fields = ["acts_as"]
 
 
 @admin.register(Outbound)

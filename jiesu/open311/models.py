@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -119,8 +120,9 @@ class ApiKey(models.Model):
     name = models.CharField(_("name"), max_length=100)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     prefix = models.CharField(max_length=8, editable=False)
-    unit = models.ForeignKey(Unit, verbose_name=_("unit"), null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="+", help_text=_("Only for a unit's own case system."))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("acts as"), null=True, blank=True,
+                             on_delete=models.CASCADE, related_name="+",
+                             help_text=_("Only for a unit's own case system: the handler account it acts as."))
     created_at = models.DateTimeField(_("created at"))
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
@@ -166,6 +168,10 @@ class UnitLink(models.Model):
     unit, Jiesu POSTs the request there, and polls it for the unit's progress and reply."""
 
     unit = models.OneToOneField(Unit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="open311_link")
+    # Replies and acceptances read back from the unit's system are recorded as this person
+    # of the unit (a reply has a named author: DESIGN §1).
+    acts_as = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded as"), on_delete=models.PROTECT,
+                                related_name="+", help_text=_("A handler of the unit."))
     endpoint = models.URLField(_("endpoint"), max_length=500, help_text=_("Base URL, e.g. https://cases.example/open311/v2"))
     api_key = models.CharField(_("API key at the unit's system"), max_length=200)
     jurisdiction_id = models.CharField(_("jurisdiction id"), max_length=100, blank=True)

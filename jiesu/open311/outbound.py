@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 
 from jiesu import clock
+from jiesu.accounts.policy import Actor
 from jiesu.open311 import statuses, w3c
 from jiesu.open311.errors import Open311Error
 from jiesu.open311.models import Outbound, PollMode, SendState, UnitLink
@@ -205,8 +206,8 @@ def _apply(row: Outbound, *, update_id: str, status: str, description: str) -> s
     if update_id and update_id in row.seen_updates:
         return "seen"
     try:
-        done = record_unit_progress(number=row.assignment.order.number, unit=row.link.unit, status=status,
-                                    description=description)
+        done = record_unit_progress(actor=Actor.of(row.link.acts_as), number=row.assignment.order.number,
+                                    unit_code=row.link.unit.code, status=status, description=description)
     except Open311Error as err:
         done = "refused"
         row.last_error = "; ".join(err.descriptions)[:1000]
@@ -246,7 +247,7 @@ def poll(*, link_id: int) -> dict[str, int]:
         return counts
     _resolve_tokens(link)
     rows = {r.remote_id: r for r in link.outbound.filter(state=SendState.SENT).exclude(remote_id="")
-            .select_related("assignment__order", "link__unit")}
+            .select_related("assignment__order", "link__unit", "link__acts_as")}
     if not rows:
         return counts
     now = clock.now()

@@ -136,7 +136,7 @@ def authenticate(raw: str) -> ApiKey | None:
     raw = (raw or "").strip()
     if not raw or len(raw) > 200:
         return None
-    return ApiKey.objects.filter(key_hash=hash_key(raw), revoked_at__isnull=True).select_related("unit").first()
+    return ApiKey.objects.filter(key_hash=hash_key(raw), revoked_at__isnull=True).select_related("user").first()
 
 
 def _public() -> QuerySet[WorkOrder]:

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from jiesu import clock
+from jiesu.accounts.models import User
 from jiesu.accounts.policy import Actor
 from jiesu.catalogue.models import Channel, RequestType
 from jiesu.open311 import attributes as attribute_rules
@@ -22,9 +23,8 @@ from jiesu.open311.errors import Open311Error, bad_request, forbidden, not_found
 from jiesu.open311.models import ApiKey, Submission, hash_key
 from jiesu.open311.selectors import ServiceInfo
 from jiesu.orders import actions
-from jiesu.orders.errors import DomainError, IllegalTransition, NotFound
+from jiesu.orders.errors import DomainError, NotAllowed, NotFound
 from jiesu.orders.models import AssignmentRole, AssignmentState, Event, WorkOrder
-from jiesu.org.models import Unit
 
 MAX_DESCRIPTION = 4000  # GeoReport v2: "may not exceed 4,000 characters"
 # The spec's description is plain text: a tag is refused rather than stored and shown escaped.
@@ -52,20 +52,20 @@ class NewRequest:
     attributes: dict[str, list[str]] = field(default_factory=dict)
 
 
-def issue_key(*, actor: Actor, name: str, unit_code: str = "") -> tuple[ApiKey, str]:
+def issue_key(*, actor: Actor, name: str, username: str = "") -> tuple[ApiKey, str]:
     """A new Open311 API key; the raw key is returned once and only its hash is kept."""
     if not actor.is_admin:
         raise forbidden(_("Only an administrator may issue Open311 API keys."))
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise bad_request(_("Give the key a name of 1 to 100 characters."))
-    unit = None
-    if unit_code:
-        unit = Unit.objects.filter(code=unit_code, is_active=True).first()
-        if unit is None:
-            raise not_found(_("Unknown unit “%(code)s”.") % {"code": unit_code[:40]})
+    user = None
+    if username:
+        user = User.objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise not_found(_("No active user “%(name)s”.") % {"name": username[:40]})
     raw = ApiKey.new_raw()
-    key = ApiKey.objects.create(name=name, key_hash=hash_key(raw), prefix=raw[:8], unit=unit, created_at=clock.now())
+    key = ApiKey.objects.create(name=name, key_hash=hash_key(raw), prefix=raw[:8], user=user, created_at=clock.now())
     return key, raw
 
 
@@ -181,50 +181,51 @@ def _is_cjk(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
-def record_unit_progress(*, number: str, unit: Unit, status: str, description: str) -> str:
-    """A unit's own system reports on the request Jiesu sent it (or on an order it holds):
-    record it through the order actions on the unit's assignment. Idempotent: a report the
-    assignment already reflects changes nothing. Returns what was done."""
-    actor = Actor.system()
+def record_unit_progress(*, actor: Actor, number: str, status: str, description: str, unit_code: str = "") -> str:
+    """A unit's own system reports on a request it holds: record it through the order actions
+    on the unit's assignment, as ``actor`` (a person of the unit). Idempotent: a report that
+    the assignment already reflects changes nothing. Returns what was done."""
     action = statuses.remote_action(status)
     text = (description or "").strip()[:2000]
     order = WorkOrder.objects.filter(number=number).first()
     if order is None:
         raise not_found(_("No service request %(id)s.") % {"id": number[:40]})
-    assignment = (order.assignments.filter(unit=unit).exclude(state=AssignmentState.CANCELLED)
-                  .order_by("-dispatched_at", "-id").first())
+    live = order.assignments.exclude(state=AssignmentState.CANCELLED).select_related("unit")
+    live = live.filter(unit__code=unit_code) if unit_code else live.filter(unit_id__in=actor.unit_ids())
+    assignment = live.order_by("-dispatched_at", "-id").first()
     if assignment is None:
-        raise not_found(_("Service request %(id)s is not assigned to this unit.") % {"id": number})
+        raise not_found(_("Service request %(id)s is not assigned to this unit.") % {"id": number[:40]})
+    unit = assignment.unit.code
     done = "none"
     try:
         if action in ("accept", "reply") and assignment.state == AssignmentState.DISPATCHED:
-            actions.accept_assignment(actor=actor, number=number, unit=unit.code)
+            actions.accept_assignment(actor=actor, number=number, unit=unit)
             done = "accepted"
         if action == "reply" and assignment.state != AssignmentState.REPLIED:
             is_lead = assignment.role == AssignmentRole.LEAD
-            actions.reply_to_order(actor=actor, number=number, unit=unit.code, outcome="solved",
+            actions.reply_to_order(actor=actor, number=number, unit=unit, outcome="solved",
                                    body=text or _("Done, as reported by the unit's own system."),
                                    co_unit_summary=(text or "—") if is_lead else "")
             done = "replied"
         elif action == "return" and assignment.state in (AssignmentState.DISPATCHED, AssignmentState.ACCEPTED):
-            actions.return_assignment(actor=actor, number=number, unit=unit.code,
+            actions.return_assignment(actor=actor, number=number, unit=unit,
                                       reason=text or _("Not this unit's responsibility, says its own system."))
             done = "returned"
         elif action == "note" and text:
             actions.add_note(actor=actor, number=number, text=text)
             done = "noted"
-    except IllegalTransition as err:
-        raise bad_request(str(err)) from None
+    except NotAllowed as err:
+        raise forbidden(str(err)) from None
     except DomainError as err:
         raise Open311Error(404 if isinstance(err, NotFound) else 400, str(err)) from None
     return done
 
 
 def post_update(*, api_key: ApiKey, service_request_id: str, status: str, description: str) -> Event | None:
-    """POST servicerequestupdates (mySociety extension): only a key issued to a unit may post,
-    and only on that unit's assignments. Returns the event it recorded, if any."""
-    if api_key.unit is None:
-        raise forbidden(_("This api_key may not post updates: it is not issued to a unit."))
+    """POST servicerequestupdates (mySociety extension): only a key issued to a handler's
+    account may post, and only on that person's unit's assignments. Returns the last event."""
+    if api_key.user is None:
+        raise forbidden(_("This api_key may not post updates: it is not issued to a unit's account."))
     if not service_request_id.strip():
         raise bad_request(_("service_request_id is required."))
     if not status.strip():
@@ -234,6 +235,6 @@ def post_update(*, api_key: ApiKey, service_request_id: str, status: str, descri
     if len(description) > MAX_DESCRIPTION:
         raise bad_request(_("description is too long: %(length)s characters, at most %(max)s.")
                           % {"length": len(description), "max": MAX_DESCRIPTION})
-    record_unit_progress(number=service_request_id.strip(), unit=api_key.unit, status=status,
+    record_unit_progress(actor=Actor.of(api_key.user), number=service_request_id.strip(), status=status,
                          description=description)
     return Event.objects.filter(order__number=service_request_id.strip()).order_by("-at", "-id").first()

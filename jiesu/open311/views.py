@@ -48,7 +48,7 @@ def endpoint(*methods: str) -> Callable:
     def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @csrf_exempt
         @wraps(view)
-        def inner(request: HttpRequest, fmt: str, **kwargs: Any) -> HttpResponse:
+        def inner(request: HttpRequest, fmt: str = "xml", **kwargs: Any) -> HttpResponse:
             try:
                 if request.method not in methods:
                     raise bad_request(_("Method %(method)s is not supported here; use %(allowed)s.")
