@@ -255,7 +255,9 @@ def poll(*, link_id: int) -> dict[str, int]:
     if link.poll_mode == PollMode.UPDATES:
         start = max(link.polled_until or min(r.sent_at or now for r in rows.values()), now - dt.timedelta(days=89))
         params = {"start_date": w3c.render(start - dt.timedelta(minutes=5), dt.UTC),
-                  "end_date": w3c.render(now, dt.UTC), "extensions": "true", **_jurisdiction(link)}
+                  # W3C has whole seconds: round the end up so this second's updates are in.
+                  "end_date": w3c.render(now + dt.timedelta(seconds=1), dt.UTC), "extensions": "true",
+                  **_jurisdiction(link)}
         root = _call("GET", f"{base}/servicerequestupdates.xml", params=params)
         for update in root.findall("request_update"):
             row = rows.get((update.findtext("service_request_id") or "").strip())
