@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from jiesu import clock
-from jiesu.orders import actions
 from jiesu.orders.states import State
 from tests.conftest import at
 from tests.lifecycle import bring_to
