@@ -183,9 +183,11 @@ JIESU = {
         "JURISDICTION_ID": os.environ.get("JIESU_OPEN311_JURISDICTION", ""),
         "CONTACT": os.environ.get("JIESU_OPEN311_CONTACT", "12345"),
         "KEY_SERVICE": os.environ.get("JIESU_OPEN311_KEY_SERVICE", "jiesu apikey create NAME"),
-        # Sending assignments to units' own systems: attempts before giving up, first back-off.
+        # Sending assignments to units' own systems: attempts before giving up, first back-off
+        # (doubling), and seconds between polls of their systems in ``jiesu serve`` (0: off).
         "SEND_ATTEMPTS": 6,
         "RETRY_SECONDS": 60,
+        "POLL_SECONDS": int(os.environ.get("JIESU_OPEN311_POLL_SECONDS", "300")),
     },
     # 三率 scorecards (jiesu.followup.rates; defaults and their reasons in docs/scorecards.md).
     "SCORECARD": {

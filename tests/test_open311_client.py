@@ -160,3 +160,15 @@ def test_only_linked_and_enabled_units_are_sent_to(world):
     _dispatch(world, other.number)
     assert Outbound.objects.count() == 0
     assert WorkOrder.objects.filter(channel="open311").count() == 0
+
+
+def test_sync_command_polls_every_link(world, capsys):
+    from django.core.management import call_command
+
+    order = _new(world)
+    _dispatch(world, order.number)
+    _remote_handles(world, Outbound.objects.get().remote_id, "已修复。")
+    call_command("open311_sync")
+    assert '"recorded": 2' in capsys.readouterr().out
+    order.refresh_from_db()
+    assert order.replies.get().body == "已修复。"

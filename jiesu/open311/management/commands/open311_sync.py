@@ -2,11 +2,14 @@
 Open311 systems, and poll those systems for the units' progress and replies."""
 
 import json
+import logging
 import time
 
 from django.core.management.base import BaseCommand
 
 from jiesu.open311.outbound import poll_all, retry_due
+
+log = logging.getLogger("jiesu.open311")
 
 
 class Command(BaseCommand):
@@ -17,8 +20,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, every: int, **options):
         while True:
-            result = {"sent": retry_due(), **poll_all()}
-            self.stdout.write(json.dumps(result))
+            try:
+                result = {"sent": retry_due(), **poll_all()}
+            except Exception:
+                if every <= 0:
+                    raise
+                # A long-running loop outlives one bad round (say, the database restarting).
+                log.exception("Open311 sync round failed")
+            else:
+                self.stdout.write(json.dumps(result))
             if every <= 0:
                 return
             time.sleep(every)
