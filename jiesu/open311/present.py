@@ -14,6 +14,7 @@ from jiesu.open311.selectors import ServiceInfo, category_name
 from jiesu.orders.models import Event, WorkOrder
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
+MAX_DESCRIPTION = 4000
 
 
 def when(value) -> str | None:
@@ -118,7 +119,7 @@ def request(order: WorkOrder, *, extensions: bool = False, notes: list[Event] | 
         "status_notes": _status_notes(order),
         "service_name": category_name(category) if category else None,
         "service_code": code,
-        "description": order.content,
+        "description": order.content[:MAX_DESCRIPTION],  # Jiesu keeps up to 5,000; the spec allows 4,000
         "agency_responsible": lead.unit.name if lead else None,
         "service_notice": None,
         "requested_datetime": when(order.received_at),
