@@ -66,7 +66,8 @@ def main() -> None:
         rows = len(client.get(f"{base}/requests.json").json())
     _key, raw = issue_key(actor=Actor.system(), name="bench")
     leaf = Category.objects.filter(children__isnull=True, is_active=True).order_by("path").first()
-    assert leaf is not None
+    if leaf is None:
+        leaf = Category.objects.create(code="BENCH01", name="路灯")
     form = {"api_key": raw, "service_code": leaf.code, "address_string": "朝阳区三里屯路19号",
             "description": "路灯坏了一个星期。", "phone": "13812345678", "lat": "39.93", "long": "116.45"}
     times = []
