@@ -169,11 +169,11 @@ def send(*, outbound_id: int) -> str:
         Outbound.objects.filter(pk=row.pk).update(**update)
         if outcome == "retry":
             row_id, due = row.pk, update["next_attempt_at"]
-            transaction.on_commit(lambda: _enqueue_send(row_id, due), robust=True)
+            transaction.on_commit(lambda: enqueue_send(row_id, due), robust=True)
     return outcome
 
 
-def _enqueue_send(outbound_id: int, run_after: dt.datetime | None = None) -> None:
+def enqueue_send(outbound_id: int, run_after: dt.datetime | None = None) -> None:
     from jiesu.open311.tasks import send_outbound
 
     task = send_outbound
@@ -190,7 +190,7 @@ def resend(*, outbound_id: int) -> None:
         updated = Outbound.objects.filter(pk=outbound_id, state=SendState.FAILED).update(
             state=SendState.PENDING, attempts=0, next_attempt_at=clock.now())
     if updated:
-        transaction.on_commit(lambda: _enqueue_send(outbound_id), robust=True)
+        transaction.on_commit(lambda: enqueue_send(outbound_id), robust=True)
 
 
 def retry_due() -> int:

@@ -11,7 +11,7 @@ from jiesu.deadlines.calendar import SHANGHAI
 from jiesu.open311 import statuses, w3c
 from jiesu.open311.models import Attribute, ServiceType
 from jiesu.open311.selectors import ServiceInfo, category_name
-from jiesu.orders.models import Event, WorkOrder
+from jiesu.orders.models import Event, OrderState, WorkOrder
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 MAX_DESCRIPTION = 4000
@@ -138,7 +138,7 @@ def request(order: WorkOrder, *, extensions: bool = False, notes: list[Event] | 
                               for k, v in (sub.attributes.items() if sub else [])]
         body["extended_attributes"] = {"channel": order.channel, "number": order.number,
                                        "state": order.state}
-        body["notes"] = [{"datetime": when(e.at), "description": e.to_state, "type": e.code}
+        body["notes"] = [{"datetime": when(e.at), "description": str(OrderState(e.to_state).label), "type": e.code}
                          for e in (notes or [])]
     return body
 

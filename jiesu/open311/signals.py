@@ -23,11 +23,11 @@ def _on_event(sender, instance: Event, created: bool, **kwargs) -> None:
 def queue_sends(order_id: int) -> None:
     """After the dispatch commits: an Outbound row per linked unit, and a task to send each.
     A failure here never undoes the dispatch; ``jiesu open311_sync`` picks up what is due."""
-    from jiesu.open311.outbound import _enqueue_send, plan_sends
+    from jiesu.open311.outbound import enqueue_send, plan_sends
 
     try:
         for outbound_id in plan_sends(order_id=order_id):
-            _enqueue_send(outbound_id)
+            enqueue_send(outbound_id)
     except Exception:
         log.exception("could not queue the Open311 sending of order id %s", order_id)
 
