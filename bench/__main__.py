@@ -30,6 +30,7 @@ ALL = [
     "intake_http",
     "desk_scale",
     "integrations",
+    "open311",
 ]
 QUICK = ["intake_http"]
 

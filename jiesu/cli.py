@@ -4,6 +4,7 @@
     jiesu setup                  migrate, load the demo city into an empty database, print logins
     jiesu demo [--orders N] [--seed S]
     jiesu token --user NAME      print a new API token
+    jiesu apikey create NAME     print a new Open311 API key
     jiesu check                  configuration and calendar sanity
     jiesu worker                 run background tasks
     jiesu sweep [--every N]      flag overdue orders for callback, queue lost callbacks

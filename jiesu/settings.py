@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "jiesu.security",
     "axes",  # login throttling and lockout; after the apps whose login views it watches
     "jiesu.integrations",
+    "jiesu.open311",
 ]
 
 MIDDLEWARE = [
@@ -272,6 +273,18 @@ JIESU = {
     "DEADLINE_SOON_HOURS": int(os.environ.get("JIESU_DEADLINE_SOON_HOURS", "24")),
     # Import uploads larger than this are refused before they are read.
     "IMPORT_MAX_BYTES": int(os.environ.get("JIESU_IMPORT_MAX_BYTES", str(10 * 1024 * 1024))),
+    # Open311 GeoReport v2 at /open311/v2/ (jiesu.open311): the one jurisdiction this server
+    # answers for (clients may omit jurisdiction_id), and what discovery tells clients.
+    "OPEN311": {
+        "JURISDICTION_ID": os.environ.get("JIESU_OPEN311_JURISDICTION", ""),
+        "CONTACT": os.environ.get("JIESU_OPEN311_CONTACT", "12345"),
+        "KEY_SERVICE": os.environ.get("JIESU_OPEN311_KEY_SERVICE", "jiesu apikey create NAME"),
+        # Sending assignments to units' own systems: attempts before giving up, first back-off
+        # (doubling), and seconds between polls of their systems in ``jiesu serve`` (0: off).
+        "SEND_ATTEMPTS": 6,
+        "RETRY_SECONDS": 60,
+        "POLL_SECONDS": int(os.environ.get("JIESU_OPEN311_POLL_SECONDS", "300")),
+    },
     # 三率 scorecards (jiesu.followup.rates; defaults and their reasons in docs/scorecards.md).
     "SCORECARD": {
         "weights": {"response": 0.30, "resolution": 0.35, "satisfaction": 0.35},

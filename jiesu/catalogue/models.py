@@ -31,7 +31,8 @@ class Channel(models.TextChoices):
     APP = "app", _("App / H5")
     OUTREACH = "outreach", _("Outreach desk")
     SPECIAL_HOTLINE = "special_hotline", _("Special hotline (e.g. 12309)")
-    API = "api", _("API / Open311")
+    API = "api", _("REST API")
+    OPEN311 = "open311", _("Open311 GeoReport v2")
     LETTER = "letter", _("Letter")
     WALK_IN = "walk_in", _("Walk-in")
     # 未诉先办: opened by the centre itself, with no requester (``create_order(proactive=True)``).

@@ -1,6 +1,7 @@
 """Serve Jiesu: gunicorn (2 workers, measured ~1,200 req/s for an insert endpoint on this
-class of machine) plus one background-task worker and the periodic sweep (``jiesu sweep
---every JIESU_SWEEP_SECONDS``) in child processes."""
+class of machine) plus one background-task worker, the periodic sweep (``jiesu sweep
+--every JIESU_SWEEP_SECONDS``) and the Open311 sync with units' systems (``jiesu open311_sync
+--every JIESU_OPEN311_POLL_SECONDS``) in child processes."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, port: int, host: str, workers: int, no_worker: bool, **options):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "jiesu.settings")}
-        worker = sweeper = deliverer = None
+        worker = sweeper = deliverer = poller = None
         if not no_worker:
             worker = subprocess.Popen([sys.executable, "-m", "jiesu", "worker"], env=env)  # noqa: S603
             # The periodic sweep (overdue orders onto the callback list, lost callback tasks).
@@ -36,6 +37,11 @@ class Command(BaseCommand):
                 # Deadline reminders and the retries of notifications and webhooks that are due.
                 deliverer = subprocess.Popen(  # noqa: S603
                     [sys.executable, "-m", "jiesu", "deliver", "--every", "60"], env=env)
+            # Units' own Open311 systems: due retries of sends, and polling for their replies.
+            poll = int(cast(Any, settings.JIESU).get("OPEN311", {}).get("POLL_SECONDS", 300))
+            if poll > 0:
+                poller = subprocess.Popen(  # noqa: S603
+                    [sys.executable, "-m", "jiesu", "open311_sync", "--every", str(poll)], env=env)
         self.stdout.write(f"Jiesu: http://{host}:{port}/  (staff desk: /desk/, admin: /admin/)")
         try:
             subprocess.run(  # noqa: S603
@@ -46,7 +52,7 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
-            for child in (worker, sweeper, deliverer):
+            for child in (worker, sweeper, deliverer, poller):
                 if child is not None:
                     child.send_signal(signal.SIGTERM)
                     child.wait(timeout=15)
