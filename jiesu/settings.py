@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "jiesu.api",
     "jiesu.ops",
     "jiesu.followup",
+    "jiesu.services",
 ]
 
 MIDDLEWARE = [
