@@ -204,8 +204,8 @@ def create_booking(
     if matter is None:
         raise InvalidInput(_("This service point does not handle that matter."), field="matter")
     key = (idempotency_key or "").strip()
-    existed = bool(key) and Booking.objects.filter(
-        idempotency_key=f"{'user:%s' % actor.user_id if actor.user_id else 'public'}:{key[:128]}").exists()
+    owner = f"user:{actor.user_id}" if actor.user_id else "public"
+    existed = bool(key) and Booking.objects.filter(idempotency_key=f"{owner}:{key[:128]}").exists()
     booking = actions.book(
         actor=actor, point_id=payload.point, matter_id=matter.pk, start=payload.start, name=payload.name,
         phone=payload.phone, note=payload.note, idempotency_key=key or None,

@@ -247,6 +247,9 @@ SCREEN_ROLES: dict[str, frozenset[str]] = {
     "scorecards": frozenset({Role.ANALYST, Role.SUPERVISOR, Role.UNIT_LEAD}),
     # Dashboards, hotspots, monthly topics, proactive items, measures (jiesu.insight).
     "insight": frozenset({Role.ANALYST, Role.SUPERVISOR}),
+    # Public legal services (jiesu.services): bookings, outreach, circuit filing, special hotlines.
+    "services": frozenset({Role.SERVICE_STAFF, Role.OUTREACH, Role.CALL_TAKER, Role.DISPATCHER, Role.SUPERVISOR,
+                           Role.ANALYST, Role.UNIT_LEAD}),
 }
 
 

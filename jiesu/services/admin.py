@@ -43,10 +43,11 @@ class MatterAdmin(admin.ModelAdmin):
 class OpeningRuleForm(forms.ModelForm):
     class Meta:
         model = OpeningRule
-        fields = "__all__"
+        fields = ["point", "label", "weekdays", "dates", "start", "end", "opens", "closes", "windows", "per_window",
+                  "matters", "holidays_closed", "special"]
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         try:
             rule = opening.Rule(
                 id=0, opens=data["opens"], closes=data["closes"], windows=(0,), per_window=data.get("per_window") or 0,

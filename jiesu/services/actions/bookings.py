@@ -9,6 +9,7 @@ at once queue on that lock; the second one finds it full.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 
 from django.db import IntegrityError, transaction
@@ -284,7 +285,7 @@ def send_reminders() -> int:
             booking.reminded_at = now
             booking.save(update_fields=["reminded_at"])
             _event(booking, "reminded", Actor.system(), source=booking.status)
-            after_commit(lambda pk=pk: _queue_message(pk, "booking_reminder"))
+            after_commit(functools.partial(_queue_message, pk, "booking_reminder"))
             sent += 1
     return sent
 
