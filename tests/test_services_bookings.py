@@ -113,7 +113,7 @@ def test_cancel_and_reschedule_by_code_and_phone(svc):
         for code, phone in ((booking.code, "13900000000"), ("WRONGCOD", "13812345678"), (booking.code, "x")):
             with pytest.raises(NotFound) as exc:
                 actions.cancel_booking(actor=PUBLIC, code=code, phone=phone)
-            assert "code" in str(exc.value)
+            assert "预约码" in str(exc.value)
         assert _state() == before
         moved = actions.reschedule_booking(actor=PUBLIC, code=booking.code.lower(), phone="138 1234 5678",
                                            start=at(f"{MONDAY} 14:00"))
