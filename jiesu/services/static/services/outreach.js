@@ -12,6 +12,9 @@
   var url = root.getAttribute("data-sync-url");
   var form = root.querySelector("[data-entry-form]");
   var syncing = false;
+  /* What the last "online"/"offline" event said: Chromium may fire "online" before
+     navigator.onLine itself turns true. */
+  var online = navigator.onLine;
 
   function msg(name) { return root.getAttribute("data-msg-" + name) || ""; }
   function load() {
@@ -33,8 +36,8 @@
   }
   function say(text) {
     var state = root.querySelector("[data-online-state]");
-    state.setAttribute("data-online", navigator.onLine ? "true" : "false");
-    state.textContent = (navigator.onLine ? msg("online") : msg("offline")) + (text ? " " + text : "");
+    state.setAttribute("data-online", online ? "true" : "false");
+    state.textContent = (online ? msg("online") : msg("offline")) + (text ? " " + text : "");
   }
   function render(text) {
     var list = load();
@@ -64,7 +67,7 @@
   }
   function sync() {
     var list = load().filter(function (e) { return !e.error; });
-    if (syncing || !navigator.onLine || !list.length) { render(); return; }
+    if (syncing || !online || !list.length) { render(); return; }
     syncing = true;
     fetch(url, {
       method: "POST",
@@ -87,6 +90,7 @@
       render(msg("synced") + " " + (body.created.length + body.existing.length));
     }).catch(function () {
       render(msg("failed"));
+      window.setTimeout(sync, 5000);  /* the network may need a moment after "online" */
     }).then(function () { syncing = false; });
   }
   form.addEventListener("submit", function (ev) {
@@ -114,10 +118,13 @@
     form.querySelector("#e-name").focus();
     sync();
   });
-  root.querySelector("[data-sync]").addEventListener("click", sync);
-  window.addEventListener("online", sync);
-  window.addEventListener("offline", function () { render(); });
-  window.setInterval(sync, 30000);
+  root.querySelector("[data-sync]").addEventListener("click", function () { online = navigator.onLine; sync(); });
+  window.addEventListener("online", function () { online = true; sync(); });
+  window.addEventListener("offline", function () { online = false; render(); });
+  window.setInterval(function () {
+    online = navigator.onLine;
+    sync();
+  }, 30000);
   render();
   sync();
 })();
