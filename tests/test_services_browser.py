@@ -65,7 +65,7 @@ def test_booking_on_the_web(browser, live_server, world, lang, matter, texts):
     context = _context(browser, lang, viewport={"width": 390, "height": 844}, is_mobile=True)
     page, errors = _page(context, base, lang)
     page.goto(f"{base}/services/")
-    page.locator(f"a[href='/services/book/']").first.click()
+    page.locator("a[href='/services/book/']").first.click()
     page.locator(f"[data-matter={matter}]").click()
     if texts["in_person"]:
         expect(page.locator("[data-in-person]").first).to_contain_text(texts["in_person"])

@@ -214,7 +214,12 @@ def load(*, anchor: dt.datetime, actors: dict[str, Actor], orders: int) -> None:
                                       request_type="consult" if i % 3 else "help", solved_on_spot=i % 10 != 0,
                                       answer="已现场解答并告知办理途径。")
                    for i in range(share - 6)]
-        actions.sync_entries(actor=outreach, event_id=market.pk, entries=entries)
+        result = actions.sync_entries(actor=outreach, event_id=market.pk, entries=entries)
+    with clock.frozen(desk_day + dt.timedelta(hours=3)):
+        for entry in result.created:
+            if entry.outcome == "dispatched" and entry.order is not None:
+                order_actions.dispatch_order(actor=actors["dispatcher1"], number=entry.order.number,
+                                             lead_unit=f"SO{PANGGEZHUANG}")
     # 12309: calls recorded in the hotline's queue; one dispatched to a district procuratorate.
     with clock.frozen(anchor - dt.timedelta(hours=20)):
         numbers = [actions.record_hotline_order(
