@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from jiesu.followup.services import sweep
+from jiesu.services.actions import mark_no_shows, send_reminders
 
 
 class Command(BaseCommand):
@@ -29,6 +30,8 @@ class Command(BaseCommand):
                 close_old_connections()  # a long-running loop: drop connections that went stale
             try:
                 result = sweep()
+                # Legal-service bookings (jiesu.services): missed ones, and tomorrow's reminders.
+                missed, reminded = mark_no_shows(), send_reminders()
             except Exception as err:  # noqa: BLE001 - a looping sweep logs and tries again
                 if every <= 0:
                     raise
@@ -36,5 +39,7 @@ class Command(BaseCommand):
             else:
                 if every <= 0 or result.overdue or result.callbacks_queued:
                     self.stdout.write(str(result))
+                if every <= 0 or missed or reminded:
+                    self.stdout.write(f"bookings: {missed} no-show, {reminded} reminded")
             if every <= 0 or stop.wait(every):
                 break
