@@ -21,6 +21,7 @@ ALL = [
     "reply_quality",
     "scorecard",
     "dashboard",
+    "services",
 ]
 
 

@@ -221,3 +221,28 @@ def test_desk_home_and_outreach_pages_render(city, svc):
     assert "<script>" not in page  # no inline script: the page works under a strict CSP
     assert c.post("/desk/services/outreach/", {"title": "", "kind": "task_force", "place": "x", "date": "2026-12-12",
                                                "unit": "SLT"}).status_code == 422
+
+
+def test_outreach_list_and_hotline_queue_cost_a_fixed_number_of_queries(city, svc, django_assert_max_num_queries):
+    import uuid
+
+    for i in range(4):
+        event = actions.plan_event(actor=city.actor("outreach"), title=f"集市活动{i}", kind="task_force",
+                                   place="三里屯菜市场", date=dt.date(2026, 12, 5 + i), unit_code="SLT")
+        actions.sync_entries(actor=city.actor("outreach"), event_id=event.pk, entries=[
+            actions.EntryInput(client_id=str(uuid.uuid4()), phone="13811112222", content="路灯不亮。")])
+    for i in range(4):
+        order = actions.record_hotline_order(
+            actor=city.actor("calltaker"), hotline_code="12309", request_type="report", content=f"线索{i}",
+            requesters=[order_actions.RequesterInput(phone="13812345678")])
+        if i % 2:
+            actions.dispatch_hotline_order(actor=city.actor("dispatcher"), hotline_code="12309",
+                                           number=order.number, unit_code="PROC-CY")
+    c = login("outreach")
+    with django_assert_max_num_queries(12):
+        page = c.get("/desk/services/outreach/")
+    assert page.content.decode().count("集市活动") == 4
+    d = login("dispatcher")
+    with django_assert_max_num_queries(12):
+        queue = d.get("/desk/services/hotline/12309/")
+    assert queue.content.decode().count("data-slip") == 2

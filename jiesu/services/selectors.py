@@ -144,7 +144,16 @@ def day_list(point_ids: list[int], day: dt.date) -> QuerySet[Booking]:
 
 
 def events_for(actor: Actor) -> QuerySet[OutreachEvent]:
-    return OutreachEvent.objects.select_related("unit", "area").annotate(n=Count("entries"))
+    """All events for the centre and admins; the events of their own units for the others."""
+    from jiesu.accounts.policy import CENTRE_ROLES
+
+    qs = OutreachEvent.objects.select_related("unit", "area")
+    if actor.is_admin or actor._centre_grants(CENTRE_ROLES):
+        return qs
+    cond = Q(pk__in=[])
+    for g in actor.grants:
+        cond |= Q(unit__path=g.unit_path) | Q(unit__path__startswith=g.unit_path + "/")
+    return qs.filter(cond)
 
 
 @dataclass

@@ -101,7 +101,7 @@ def book(request: HttpRequest) -> HttpResponse:
         try:
             booking = _book_from(request.POST, s, actor, channel="desk")
         except DomainError as err:
-            status, error = err.status, str(err)
+            status, error = 422, str(err)  # the desk's htmx swaps 422 in, not 409
             field_name = err.field if isinstance(err, InvalidInput) else ""
             s = steps(request, request.POST)
         else:

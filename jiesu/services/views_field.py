@@ -21,7 +21,7 @@ from jiesu.desk.views.common import actor_of, page, staff_required
 from jiesu.orders import actions as order_actions
 from jiesu.org.models import Unit, UnitKind
 from jiesu.services import actions, selectors
-from jiesu.services.errors import DomainError
+from jiesu.services.errors import DomainError, InvalidInput
 from jiesu.services.models import (
     CaseKind,
     Filing,
@@ -51,13 +51,11 @@ def outreach(request: HttpRequest) -> HttpResponse:
         try:
             day = _date(form["date"])
             if day is None:
-                from jiesu.services.errors import InvalidInput
-
                 raise InvalidInput(_("Please give the date."), field="date")
             event = actions.plan_event(actor=actor, title=form["title"], kind=form["kind"], place=form["place"],
                                        date=day, team=form["team"], unit_code=form["unit"])
         except DomainError as err:
-            error, status = str(err), err.status
+            error, status = str(err), 422  # the desk's htmx swaps 422 in
         else:
             messages.success(request, _("Outreach event planned."))
             return redirect("services:outreach_event", event_id=event.pk)
@@ -107,7 +105,7 @@ def filing(request: HttpRequest) -> HttpResponse:
                                        cause=form["cause"], respondent=form["respondent"], facts=form["facts"],
                                        place=form["place"], event_id=_int(form["event"]))
         except DomainError as err:
-            error, status = str(err), err.status
+            error, status = str(err), 422  # the desk's htmx swaps 422 in
         else:
             return redirect("services:batch", batch_id=batch.pk)
     batches = FilingBatch.objects.filter(court__in=courts).select_related("court")[:100]
@@ -150,7 +148,7 @@ def batch_page(request: HttpRequest, batch_id: int) -> HttpResponse:
         try:
             made = actions.add_parties(actor=actor_of(request), batch_id=batch.pk, parties=parse_parties(parties))
         except DomainError as err:
-            error, status = str(err), err.status
+            error, status = str(err), 422  # the desk's htmx swaps 422 in
         else:
             messages.success(request, _("%(n)s filings received.") % {"n": len(made)})
             return redirect("services:batch", batch_id=batch.pk)
@@ -231,7 +229,7 @@ def hotline(request: HttpRequest, code: str) -> HttpResponse:
                     requesters=[order_actions.RequesterInput(phone=form["phone"], name=form["name"])])
                 messages.success(request, _("Order %(number)s recorded.") % {"number": order.number})
         except DomainError as err:
-            error, status = str(err), err.status
+            error, status = str(err), 422  # the desk's htmx swaps 422 in
         else:
             return redirect("services:hotline", code=hl.code)
     queue = list(selectors.hotline_queue(hl)[:200])

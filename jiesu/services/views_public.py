@@ -179,8 +179,8 @@ def booking_page(request: HttpRequest) -> HttpResponse:
             return redirect("legal:booking")
     day = _date(request.GET.get("date") or request.POST.get("date"))
     s = Steps(matter=booking.matter, point=booking.point, day=day)
-    if booking.status == BookingStatus.BOOKED:
-        point = selectors.points().get(pk=booking.point_id)
+    point = selectors.points().filter(pk=booking.point_id).first()  # None once the point is closed down
+    if booking.status == BookingStatus.BOOKED and point is not None:
         s.days = selectors.open_days(point, booking.matter)[:DAYS_SHOWN]
         if day is not None:
             s.slots = selectors.free_slots(point, booking.matter, day)
