@@ -31,6 +31,7 @@ ALL = [
     "desk_scale",
     "integrations",
     "open311",
+    "services",
 ]
 QUICK = ["intake_http"]
 

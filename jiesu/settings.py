@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "axes",  # login throttling and lockout; after the apps whose login views it watches
     "jiesu.integrations",
     "jiesu.open311",
+    "jiesu.services",
 ]
 
 MIDDLEWARE = [

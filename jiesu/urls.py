@@ -22,10 +22,12 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("desk/insight/", include("jiesu.insight.urls")),
+    path("desk/services/", include("jiesu.services.urls_desk")),
     path("desk/", include("jiesu.followup.urls")),
     path("desk/", include("jiesu.integrations.urls")),
     path("desk/", include("jiesu.desk.urls")),
     path("callback/<str:number>/<str:token>/", followup_public.answer, name="callback_link"),
     path("measures/", insight_measures.public_measures, name="measures_public"),
+    path("services/", include("jiesu.services.urls_public")),
     path("", include("jiesu.portal.urls")),
 ]

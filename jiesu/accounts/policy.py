@@ -159,6 +159,9 @@ def can(actor: Actor, action: Action, order: WorkOrder | None = None, assignment
     grants = actor._centre_grants(roles)
     if action == Action.CREATE and any(g.role == R.OUTREACH for g in actor.grants):
         return True
+    if (action == Action.ANSWER and order is not None and actor.user_id is not None
+            and order.created_by_id == actor.user_id and any(g.role == R.OUTREACH for g in actor.grants)):
+        return True  # 外出服务: a request solved on the spot at the desk, by who recorded it
     if order is None:
         return bool(grants)
     return any(_covers(g, order) for g in grants)

@@ -18,6 +18,7 @@ from jiesu.api.auth import AUTH
 from jiesu.api.orders import router as orders_router
 from jiesu.api.proactive import router as proactive_router
 from jiesu.api.render import SafeJSONRenderer
+from jiesu.api.services import router as services_router
 from jiesu.api.triage import router as triage_router
 from jiesu.orders.errors import NotFound
 
@@ -48,6 +49,7 @@ errors.install(api)
 api.add_router("", orders_router)
 api.add_router("", triage_router)
 api.add_router("", proactive_router)
+api.add_router("", services_router)
 
 # Added last, so that it only catches what no route above matched: JSON, not Django's HTML 404.
 fallback = Router(auth=None)

@@ -29,6 +29,7 @@ from jiesu.deadlines import services as deadlines
 from jiesu.deadlines.calendar import SHANGHAI
 from jiesu.demo import insight as demo_insight
 from jiesu.demo import lifecycle, org, people
+from jiesu.demo import services as demo_services
 from jiesu.demo.orders import plan_orders
 from jiesu.orders.models import WorkOrder
 from jiesu.org.models import Area, Unit
@@ -108,7 +109,8 @@ def load_demo(
             actors = people.create_people()
         # --orders counts every order: 1 % of them are the analysts' proactive work items.
         proactive = demo_insight.proactive_share(orders)
-        plans = plan_orders(world=world, seed=seed, anchor=at, orders=orders - proactive)
+        plans = plan_orders(world=world, seed=seed, anchor=at,
+                            orders=orders - proactive - demo_services.services_share(orders))
         cast = lifecycle.Cast(actors)
         # From here on the calendar and the limit table no longer change: read them once.
         with deadlines.cached():
@@ -118,6 +120,8 @@ def load_demo(
             demo_insight.load(anchor=at)  # monthly topics and practical measures
         with deadlines.cached():
             demo_insight.load_proactive(anchor=at, analyst=cast.actors["analyst1"], count=proactive)
+            with transaction.atomic():  # service points, bookings, outreach, circuit filing, 12309 (issue 5)
+                demo_services.load(anchor=at, actors=cast.actors, orders=orders)
     states = Counter(WorkOrder.objects.values_list("state", flat=True))
     return DemoSummary(
         anchor=at,

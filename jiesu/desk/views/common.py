@@ -54,6 +54,7 @@ NAV = [
     ("inbox", "desk:inbox", _("Unit inbox"), "3"),
     ("supervise", "desk:supervise", _("Supervision"), "4"),
     ("orders", "desk:orders", _("Orders"), "5"),
+    ("services", "services:home", _("Legal services"), "6"),
     ("scorecards", "followup:scorecards", _("Scorecards"), "7"),
     ("insight", "insight:dashboard", _("Insight"), "8"),
     ("import", "integrations:import", _("Import"), "9"),

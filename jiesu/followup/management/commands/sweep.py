@@ -12,6 +12,7 @@ from django.db import close_old_connections
 
 from jiesu.followup.services import sweep
 from jiesu.insight import rollup
+from jiesu.services.actions import mark_no_shows, send_reminders
 
 
 class Command(BaseCommand):
@@ -31,6 +32,8 @@ class Command(BaseCommand):
             try:
                 result = sweep()
                 days = rollup.refresh()
+                # Legal-service bookings (jiesu.services): missed ones, and tomorrow's reminders.
+                missed, reminded = mark_no_shows(), send_reminders()
             except Exception as err:  # noqa: BLE001 - a looping sweep logs and tries again
                 if every <= 0:
                     raise
@@ -38,5 +41,7 @@ class Command(BaseCommand):
             else:
                 if every <= 0 or result.overdue or result.callbacks_queued or days:
                     self.stdout.write(f"{result}, dashboard days recomputed: {days}")
+                if every <= 0 or missed or reminded:
+                    self.stdout.write(f"bookings: {missed} no-show, {reminded} reminded")
             if every <= 0 or stop.wait(every):
                 break

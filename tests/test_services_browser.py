@@ -1,0 +1,218 @@
+"""Legal services in a real headless Chromium: booking on the web in Chinese and in English,
+check-in at the window, an outreach entry typed with the network switched off and synced when
+it comes back, and a circuit-filing batch with its printable receipts. Screenshots go to
+/tmp/jiesu-shots/services-*.png."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from jiesu import clock
+from jiesu.deadlines.calendar import SHANGHAI
+from jiesu.orders.models import WorkOrder
+from jiesu.services.models import Booking, Filing, OutreachEntry, OutreachEvent
+from tests.browser_kit import SHOTS, require_chromium
+from tests.conftest import build_city
+from tests.services_kit import build_services
+
+playwright_api = require_chromium()
+expect = playwright_api.expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def world(live_server):
+    city = build_city()
+    return city, build_services(city)
+
+
+def _context(browser, lang: str, **kw):
+    context = browser.new_context(locale="en-US" if lang == "en" else "zh-CN", **kw)
+    context.set_default_timeout(15_000)
+    return context
+
+
+def _page(context, base: str, lang: str):
+    context.add_cookies([{"name": "django_language", "value": lang, "url": base}])
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return page, errors
+
+
+def _login(page, base: str, username: str) -> None:
+    page.goto(f"{base}/desk/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "pw-" + username)
+    page.locator("form button[type=submit]").last.click()
+    expect(page.locator(".topbar .user")).to_have_text(username)
+
+
+def _shot(page, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"services-{name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize(("lang", "matter", "texts"), [
+    ("zh-hans", "will", {"in_person": "必须本人到场", "booked": "预约成功", "full": "已约满"}),
+    ("en", "authorisation", {"in_person": None, "booked": "Your appointment is booked", "full": "fully booked"}),
+])
+def test_booking_on_the_web(browser, live_server, world, lang, matter, texts):
+    _city, svc = world
+    base = live_server.url
+    context = _context(browser, lang, viewport={"width": 390, "height": 844}, is_mobile=True)
+    page, errors = _page(context, base, lang)
+    page.goto(f"{base}/services/")
+    page.locator("a[href='/services/book/']").first.click()
+    page.locator(f"[data-matter={matter}]").click()
+    if texts["in_person"]:
+        expect(page.locator("[data-in-person]").first).to_contain_text(texts["in_person"])
+    else:
+        expect(page.locator("[data-in-person]")).to_have_count(0)
+    page.locator("[data-point=NP-CY]").click()  # the only notary point is chosen already; the link stays
+    page.locator("[data-day]").first.click()
+    page.locator(".slot:not(.full) input").first.check()
+    chosen = page.locator(".slot input:checked").get_attribute("value")
+    page.fill("#b-name", "王五")
+    page.fill("#b-phone", "bad phone")
+    page.locator("[data-book]").click()
+    expect(page.locator("[data-error]")).to_be_visible()  # a clear message, nothing booked
+    assert not Booking.objects.exists()
+    page.locator(f".slot input[value='{chosen}']").check()
+    page.fill("#b-phone", "138 1234 5678")
+    _shot(page, f"book-{lang}")
+    page.locator("[data-book]").click()
+    expect(page.locator("h1")).to_contain_text(texts["booked"])
+    code = page.locator("[data-code]").inner_text().strip()
+    booking = Booking.objects.get()
+    assert booking.code == code and booking.phone == "13812345678" and booking.matter.code == matter
+    assert booking.start == dt.datetime.fromisoformat(chosen)
+    _shot(page, f"booked-{lang}")
+    # the manage page: a wrong code is refused in the user's language, the right one cancels
+    page.goto(f"{base}/services/manage/")
+    page.fill("#m-code", "AAAAAAAA")
+    page.fill("#m-phone", "13812345678")
+    page.locator("form.card button[type=submit]").click()
+    expect(page.locator("[data-error]")).to_be_visible()
+    page.fill("#m-code", code.lower())
+    page.locator("form.card button[type=submit]").click()
+    page.locator("[data-cancel]").click()
+    expect(page.locator("[data-status]")).to_have_attribute("data-status", "cancelled")
+    assert Booking.objects.get().status == "cancelled"
+    assert errors == []
+    context.close()
+
+
+def test_check_in_at_the_window(browser, live_server, world):
+    city, svc = world
+    base = live_server.url
+    now = clock.now().astimezone(SHANGHAI)
+    start = max(now - dt.timedelta(minutes=10), now.replace(hour=0, minute=0, second=0, microsecond=0))
+    # Set up a booking for today directly: the booking flow itself is tested above.
+    booking = Booking.objects.create(code="CHECKIN2", point=svc.notary, matter=svc.authorisation,
+                                     rule=svc.weekdays, window=svc.notary.windows.get(name="1号窗口"), start=start,
+                                     end=start + dt.timedelta(minutes=30), name="王五", phone="13812345678",
+                                     created_at=start - dt.timedelta(days=1))
+    context = _context(browser, "en", viewport={"width": 1366, "height": 900})
+    page, errors = _page(context, base, "en")
+    _login(page, base, "notary_staff")
+    page.goto(f"{base}/desk/services/today/")
+    row = page.locator("tr[data-booking=CHECKIN2]")
+    row.locator("select[name=window]").select_option(label="2号窗口")
+    row.locator("button[value=check_in]").click()
+    expect(page.locator(".messages .msg-success")).to_contain_text("CHECKIN2 checked in")
+    row = page.locator("tr[data-booking=CHECKIN2]")
+    expect(row.locator("[data-status]")).to_have_attribute("data-status", "checked_in")
+    row.locator("input[name=note]").fill("缺少房产证原件")
+    row.locator("button[value=needs_documents]").click()
+    expect(page.locator("tr[data-booking=CHECKIN2] [data-status]")).to_have_attribute("data-status",
+                                                                                    "needs_documents")
+    _shot(page, "check-in")
+    booking.refresh_from_db()
+    assert booking.status == "needs_documents" and booking.window.name == "2号窗口"
+    assert list(booking.events.values_list("code", flat=True)) == ["checked_in", "outcome"]
+    assert errors == []
+    context.close()
+
+
+def test_an_outreach_entry_made_offline_is_synced_later(browser, live_server, world):
+    city, _svc = world
+    base = live_server.url
+    event = OutreachEvent.objects.create(title="痛点攻坚小分队", kind="task_force", place="三里屯菜市场",
+                                         area=city.sanlitun, date=clock.now().date(), unit=city.sanlitun_office,
+                                         created_at=clock.now())
+    context = _context(browser, "zh-hans", viewport={"width": 390, "height": 844}, is_mobile=True)
+    page, errors = _page(context, base, "zh-hans")
+    _login(page, base, "outreach")
+    page.goto(f"{base}/desk/services/outreach/{event.pk}/")
+    expect(page.locator("[data-online-state]")).to_have_attribute("data-online", "true")
+    context.set_offline(True)
+    expect(page.locator("[data-online-state]")).to_have_attribute("data-online", "false")
+    for name, text, solved in (("李大爷", "村口路灯坏了，晚上看不见路。", False), ("张阿姨", "低保怎么申请？", True)):
+        page.fill("#e-name", name)
+        page.fill("#e-phone", "13811112222")
+        page.fill("#e-content", text)
+        if solved:
+            page.check("#e-solved")
+            page.fill("#e-answer", "已现场讲解申请流程。")
+        page.locator("[data-save]").click()
+    expect(page.locator("[data-pending]")).to_have_text("2")
+    _shot(page, "outreach-offline")
+    assert not OutreachEntry.objects.exists()  # nothing reached the server
+    stored = page.evaluate(f"JSON.parse(localStorage.getItem('jiesu-outreach-{event.pk}'))")
+    assert len(stored) == 2 and len({e["client_id"] for e in stored}) == 2
+    context.set_offline(False)  # the browser fires "online": the page sends what it kept
+    expect(page.locator("[data-pending]")).to_have_text("0")
+    _shot(page, "outreach-synced")
+    assert OutreachEntry.objects.count() == 2
+    assert sorted(OutreachEntry.objects.values_list("outcome", flat=True)) == ["dispatched", "solved_on_spot"]
+    assert set(str(e["client_id"]) for e in stored) == {str(c) for c in
+                                                        OutreachEntry.objects.values_list("client_id", flat=True)}
+    assert WorkOrder.objects.filter(channel="outreach").count() == 2
+    # sending the same entries again (a lost answer) adds nothing
+    page.evaluate(f"localStorage.setItem('jiesu-outreach-{event.pk}', JSON.stringify({stored!r}))".replace(
+        "True", "true").replace("False", "false").replace("None", "null"))
+    page.locator("[data-sync]").click()
+    expect(page.locator("[data-pending]")).to_have_text("0")
+    assert OutreachEntry.objects.count() == 2 and WorkOrder.objects.count() == 2
+    assert errors == []
+    context.close()
+
+
+def test_batch_circuit_filing_with_receipts(browser, live_server, world):
+    base = live_server.url
+    context = _context(browser, "zh-hans", viewport={"width": 1366, "height": 900})
+    page, errors = _page(context, base, "zh-hans")
+    _login(page, base, "court_clerk")
+    page.goto(f"{base}/desk/services/filing/")
+    page.select_option("#f-kind", "enforcement")
+    page.fill("#f-cause", "追索劳动报酬")
+    page.fill("#f-respondent", "某建筑劳务公司")
+    page.fill("#f-place", "某村村委会")
+    page.fill("#f-facts", "申请执行人均为本村村民，在同一工地务工，生效判决确认的工资至今未付。")
+    page.locator("#new-batch button[type=submit]").click()
+    expect(page.locator("h1")).to_contain_text("XF")
+    lines = "\n".join(f"村民{i}\t1381234{i:04d}\t某村{i}号\t工资{i}千元" for i in range(1, 9))
+    page.fill("#f-parties", lines)
+    page.locator("#add-parties button[type=submit]").click()
+    expect(page.locator("#filings tbody tr")).to_have_count(8)
+    expect(page.locator("[data-count=submitted]")).to_have_text("8")
+    first = page.locator("#filings tbody tr").first
+    first.locator("textarea[name=items]").fill("身份证复印件\n生效判决书原件")
+    first.locator("button[value=correct]").click()
+    expect(page.locator("[data-count=needs_correction]")).to_have_text("1")
+    page.locator("#filings tbody tr").nth(1).locator("button[value=register]").click()
+    expect(page.locator("[data-count=registered]")).to_have_text("1")
+    _shot(page, "filing-batch")
+    page.locator("#print-all").click()
+    receipts = page.locator("[data-receipt]")
+    expect(receipts).to_have_count(8)
+    today = clock.now().astimezone(SHANGHAI).date().isoformat()
+    expect(receipts.first.locator("[data-received]")).to_contain_text(today)
+    expect(receipts.first).to_contain_text("收件凭证")
+    _shot(page, "filing-receipts")
+    assert Filing.objects.count() == 8 and Filing.objects.filter(status="registered").count() == 1
+    assert errors == []
+    context.close()
