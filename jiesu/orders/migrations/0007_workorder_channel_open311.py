@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0005_callback_via_verify'),
+        ('orders', '0006_desk_scale_indexes'),
     ]
 
     operations = [
