@@ -303,6 +303,9 @@ JIESU = {
         "portal_track": os.environ.get("JIESU_RATE_PORTAL_TRACK", "30/10m"),
         "callback_link": os.environ.get("JIESU_RATE_CALLBACK_LINK", "20/10m"),
         "public_api": os.environ.get("JIESU_RATE_PUBLIC_API", "60/1m"),
+        "public_booking": os.environ.get("JIESU_RATE_PUBLIC_BOOKING", "20/10m"),
+        # Open311 clients are city apps behind one address each, so the limit is generous.
+        "open311_post": os.environ.get("JIESU_RATE_OPEN311_POST", "300/1m"),
     },
 }
 

@@ -58,10 +58,23 @@ def roles(*names: str) -> str:
     return "roles:" + ",".join(names)
 
 
+def scoped(name: str) -> str:
+    """A screen whose answer also depends on the caller's own unit (a service point's window, a
+    court's filings): roles outside the screen are refused; roles of it may still be refused (403
+    or 404) when their unit has nothing there."""
+    assert name in SCREEN_ROLES, name
+    return f"scoped:{name}"
+
+
 def allowed_roles(kind: str) -> frozenset[str]:
-    if kind.startswith("screen:"):
+    if kind.startswith(("screen:", "scoped:")):
+        return SCREEN_ROLES[kind.split(":", 1)[1]]
         return SCREEN_ROLES[kind.removeprefix("screen:")]
     return frozenset(kind.removeprefix("roles:").split(","))
+
+
+def _may(world: World, role: str, kind: str) -> bool:
+    return role == "admin" or bool({m.role for m in world.city.users[role].memberships.all()} & allowed_roles(kind))
 
 
 ROUTES: dict[str, str] = {
@@ -120,11 +133,47 @@ ROUTES: dict[str, str] = {
     "api:index": PUBLIC,
     "api:unknown_endpoint": PUBLIC,  # JSON 404
     "api:unknown_action": LOGIN,  # JSON 404 for a signed-in caller, 401 without
+    # Open311 GeoReport v2: public reads; POSTs need an api_key and are rate-limited per address.
+    "open311:discovery": PUBLIC,
+    "open311:services": PUBLIC,
+    "open311:service": PUBLIC,
+    "open311:requests": PUBLIC_WRITE,
+    "open311:request": PUBLIC,  # confidential orders and requester identities are never published
+    "open311:token": PUBLIC,
+    "open311:updates": PUBLIC_WRITE,
+    "open311:unknown_json": PUBLIC,  # the spec's 404 in JSON
+    "open311:unknown": PUBLIC,
+    # Excel/CSV exchange (jiesu.integrations): each export runs its list's own selector and screen.
+    "integrations:export": LOGIN,
+    "integrations:import": screen("import"),
+    "integrations:import_template": screen("import"),
+    # Public legal services: booking for oneself; cancel or move with code + phone.
+    "legal:home": PUBLIC,
+    "legal:book": PUBLIC_WRITE,
+    "legal:booked": PUBLIC,  # only the booking this session made
+    "legal:manage": PUBLIC_WRITE,
+    "legal:booking": PUBLIC,
+    # Staff side of the legal services.
+    "services:home": screen("services"),
+    "services:today": scoped("services"),
+    "services:act": scoped("services"),
+    "services:book": roles("call_taker", "dispatcher", "supervisor", "outreach", "service_staff"),
+    "services:stats": roles("analyst", "supervisor", "service_staff", "outreach", "unit_lead"),
+    "services:stats_xlsx": roles("analyst", "supervisor", "service_staff", "outreach", "unit_lead"),
+    "services:outreach": screen("services"),
+    "services:outreach_event": scoped("services"),
+    "services:filing": scoped("services"),
+    "services:batch": scoped("services"),
+    "services:receipts": scoped("services"),
+    "services:filing_act": scoped("services"),
+    "services:hotline": scoped("services"),
+    "services:slip": scoped("services"),
 }
 API_PREFIX = "api:"
 
 # API operations (method, path in the OpenAPI document) → kind. API_ORDER: an order by number.
 API_LIST, API_CREATE, API_ORDER, API_TOOL = "list", "create", "order", "tool"
+API_PUBLIC = "public"  # open to callers without a token (the public books for itself)
 API_OPERATIONS: dict[tuple[str, str], str] = {
     ("post", "/api/v1/orders"): API_CREATE,
     ("get", "/api/v1/orders"): API_LIST,
@@ -133,6 +182,16 @@ API_OPERATIONS: dict[tuple[str, str], str] = {
     **{("post", f"/api/v1/orders/{{number}}/{a}"): API_ORDER for a in (
         "submit", "answer", "dispatch", "requeue", "refer", "decline", "merge", "close", "decide_extension",
         "callback", "reopen", "urge", "note", "accept", "return", "extend", "contact", "reply")},
+    ("get", "/api/v1/proactive-items"): API_TOOL,
+    ("post", "/api/v1/proactive-items"): API_TOOL,
+    ("get", "/api/v1/service-points"): API_PUBLIC,
+    ("get", "/api/v1/service-points/{point_id}/slots"): API_PUBLIC,
+    ("post", "/api/v1/bookings"): API_PUBLIC,
+    ("post", "/api/v1/bookings/{code}/cancel"): API_PUBLIC,  # needs the booking's phone
+    ("post", "/api/v1/bookings/{code}/reschedule"): API_PUBLIC,
+    ("post", "/api/v1/bookings/{code}/check-in"): API_TOOL,
+    ("post", "/api/v1/bookings/{code}/outcome"): API_TOOL,
+    ("post", "/api/v1/outreach-events/{event_id}/entries"): API_TOOL,
 }
 
 ROLES = ["admin", "calltaker", "dispatcher", "cy_dispatcher", "supervisor", "analyst", "handler", "lead",
@@ -229,11 +288,21 @@ PARAMS = {"topic_id": "999999", "measure_id": "999999", "item_id": "999999", "mi
           "action": "note", "object_id": "1", "app_label": "orders", "content_type_id": "1", "id": "1"}
 
 
+REGEX_PARAMS = {"fmt": "json", "code": "010101", "token": "not-a-token", "rest": "nothing"}
+
+
 def fill(route: str, number: str) -> str:
     def one(match: re.Match) -> str:
         name = match[2]
         return number if name == "number" else PARAMS.get(name, "1")
 
+    def group(match: re.Match) -> str:  # a re_path group: (?P<name>…)
+        return number if match[1] == "number" else REGEX_PARAMS.get(match[1], "1")
+
+    if "^" in route:  # a regular-expression route (Open311): a concrete path that it matches
+        prefix, _, rx = route.partition("^")
+        rx = re.sub(r"\(\?P<(\w+)>(?:[^()]|\([^()]*\))*\)", group, rx)
+        return "/" + prefix + rx.rstrip("$").replace("\\", "")
     path = "/" + re.sub(r"<(?:(\w+):)?(\w+)>", one, route)
     return path
 
@@ -294,7 +363,7 @@ def test_walk_every_route_with_every_role(world):
         if route.startswith("admin/") or name in OPERATION_NAMES:
             continue  # the admin and the API's operations have tests of their own below
         kind = ROUTES[name]
-        targets = world.numbers.items() if "<str:number>" in route else [("-", "20990101000001")]
+        targets = world.numbers.items() if ("<str:number>" in route or "(?P<number>" in route) else [("-", "20990101000001")]
         for key, number in targets:
             path = fill(route, number)
             for role, signed_in in world.clients.items():
@@ -316,9 +385,10 @@ def test_walk_every_route_with_every_role(world):
                         if not (is_login_redirect(response) or (name.startswith("api:") and status == 401)):
                             problems.append(f"{where}: anonymous got {status}, not the login page")
                         continue
+                    if kind.startswith("scoped:") and not _may(world, role, kind) and status not in (403, 404):
+                        problems.append(f"{where}: {status} for a role without the screen (want 403/404)")
                     if kind.startswith(("screen:", "roles:")):
-                        allowed = role == "admin" or bool(
-                            {m.role for m in world.city.users[role].memberships.all()} & allowed_roles(kind))
+                        allowed = _may(world, role, kind)
                         if not allowed and status != 403:
                             problems.append(f"{where}: {status} for a role without the screen (want 403)")
                         if allowed and status == 403:
@@ -347,7 +417,8 @@ def test_walk_every_api_operation_with_every_role(world):
     for (method, path), kind in API_OPERATIONS.items():
         targets = world.numbers.items() if "{number}" in path else [("-", "")]
         for key, number in targets:
-            url = path.replace("{number}", number)
+            url = re.sub(r"\{(\w+)\}", lambda m, n=number: n if m[1] == "number" else PARAMS.get(m[1], "1"),
+                         path)
             for role in [ANONYMOUS, *ROLES]:
                 response = _api(world, role, method, url)
                 status, where = response.status_code, f"{method.upper()} {url} as {role}"
@@ -356,7 +427,7 @@ def test_walk_every_api_operation_with_every_role(world):
                 for leak in leaks(role, _body(response)):
                     problems.append(f"{where}: leaks the {leak}")
                 if role == ANONYMOUS:
-                    if status != 401:
+                    if kind != API_PUBLIC and status != 401:
                         problems.append(f"{where}: anonymous got {status} (want 401)")
                     continue
                 if kind == API_ORDER and role not in SEES[key] and status not in (404, 422):

@@ -205,6 +205,9 @@ def test_anything_that_is_not_a_rate_is_refused(text):
 
 
 def _limits(settings, **rates):
+    from django.core.cache import caches
+
+    caches["ratelimit"].clear()  # the budget is kept on disk: start each test with a fresh one
     settings.JIESU = {**settings.JIESU, "RATE_LIMITS": {**settings.JIESU["RATE_LIMITS"], **rates}}
 
 
@@ -251,6 +254,8 @@ def test_a_json_client_gets_a_json_refusal(city, settings):
 
     from jiesu.security.ratelimit import rate_limit
 
+    _limits(settings)
+
     @rate_limit("test_scope", rate="1/1h", methods=None)
     def view(request):
         return HttpResponse("ok")
@@ -259,3 +264,25 @@ def test_a_json_client_gets_a_json_refusal(city, settings):
     assert view(factory.get("/open311/v2/requests.json", REMOTE_ADDR="10.3.3.3")).status_code == 200
     refused = view(factory.get("/open311/v2/requests.json", REMOTE_ADDR="10.3.3.3"))
     assert refused.status_code == 429 and json.loads(refused.content)["code"] == "rate_limited"
+
+
+def test_public_bookings_and_open311_posts_are_rate_limited(city, settings):
+    _limits(settings, public_booking="1/1h", open311_post="1/1h", public_api="1/1h")
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    manage = {"code": "NOPE", "phone": "13812345678"}
+    assert client.post(reverse("legal:manage"), manage, REMOTE_ADDR="10.4.4.4").status_code != 429
+    assert client.post(reverse("legal:manage"), manage, REMOTE_ADDR="10.4.4.4").status_code == 429
+    assert client.post(reverse("legal:book"), {}, REMOTE_ADDR="10.4.4.5").status_code != 429
+    assert client.post(reverse("legal:book"), {}, REMOTE_ADDR="10.4.4.5").status_code == 429
+    # Open311: the spec's POST, limited per address before the api_key is even looked at.
+    assert client.post("/open311/v2/requests.json", {"service_code": "x"}, REMOTE_ADDR="10.4.4.6").status_code != 429
+    refused = client.post("/open311/v2/requests.json", {"service_code": "x"}, REMOTE_ADDR="10.4.4.6")
+    assert refused.status_code == 429 and json.loads(refused.content)["code"] == "rate_limited"
+    assert client.get("/open311/v2/requests.json", REMOTE_ADDR="10.4.4.6").status_code != 429  # reads are not
+    # The API's public booking operations, for a caller without a token.
+    body = json.dumps({"phone": "13812345678"})
+    first = client.post("/api/v1/bookings/NOPE/cancel", body, content_type="application/json", REMOTE_ADDR="10.4.4.7")
+    assert first.status_code != 429
+    refused = client.post("/api/v1/bookings/NOPE/cancel", body, content_type="application/json",
+                          REMOTE_ADDR="10.4.4.7")
+    assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"

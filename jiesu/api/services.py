@@ -21,12 +21,13 @@ from jiesu.accounts.policy import Actor
 from jiesu.api.auth import AUTH, actor_of
 from jiesu.api.schemas import ErrorOut, In, Text
 from jiesu.deadlines.calendar import SHANGHAI
+from jiesu.security.ratelimit import limit_anonymous
 from jiesu.services import actions, selectors
 from jiesu.services.errors import InvalidInput, NotFound
 from jiesu.services.models import Booking, Matter, ServicePoint
 
 router = Router(tags=["legal services"])
-ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422)}
+ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422, 429)}
 
 
 def anonymous(request: HttpRequest) -> Actor:
@@ -199,6 +200,7 @@ def create_booking(
 ) -> Status[dict[str, Any]]:
     """Anyone may book for themselves; a signed-in call-taker books on a caller's behalf. With an
     ``Idempotency-Key`` header a retry answers 200 with the first booking."""
+    limit_anonymous(request)
     actor = actor_of(request)
     matter = selectors.matters().filter(code=payload.matter).first()
     if matter is None:
@@ -236,6 +238,7 @@ class OutcomeIn(In):
 @router.post("/bookings/{code}/cancel", response={200: BookingOut, **ERRORS}, auth=OPTIONAL_AUTH,
              summary="Cancel a booking (code + phone)")
 def cancel(request: HttpRequest, code: str, payload: CancelIn) -> dict[str, Any]:
+    limit_anonymous(request)
     b = actions.cancel_booking(actor=actor_of(request), code=code, phone=payload.phone, reason=payload.reason)
     return _reload(b.code)
 
@@ -243,6 +246,7 @@ def cancel(request: HttpRequest, code: str, payload: CancelIn) -> dict[str, Any]
 @router.post("/bookings/{code}/reschedule", response={200: BookingOut, **ERRORS}, auth=OPTIONAL_AUTH,
              summary="Move a booking to another slot (code + phone)")
 def reschedule(request: HttpRequest, code: str, payload: RescheduleIn) -> dict[str, Any]:
+    limit_anonymous(request)
     b = actions.reschedule_booking(actor=actor_of(request), code=code, phone=payload.phone, start=payload.start)
     return _reload(b.code)
 

@@ -12,6 +12,7 @@ from jiesu.integrations.models import (
     WebhookSubscription,
 )
 from jiesu.orders.errors import DomainError
+from jiesu.security.audit import audited
 
 
 @admin.register(NotificationTemplate)
@@ -50,6 +51,7 @@ class AttemptInline(admin.TabularInline):
 
 
 @admin.action(description=_("Replay the selected failed deliveries"))
+@audited
 def replay_deliveries(modeladmin, request, queryset):
     actor = Actor.of(request.user)
     done = 0

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiesu.open311 import outbound
 from jiesu.open311.models import ApiKey, Attribute, AttributeValue, Outbound, Service, Submission, UnitLink
+from jiesu.security.audit import audited
 
 
 class AttributeInline(admin.StackedInline):
@@ -74,6 +75,7 @@ class OutboundAdmin(admin.ModelAdmin):
         return False
 
     @admin.action(description=_("Send the failed ones again"))
+    @audited
     def send_again(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
         for pk in ids:

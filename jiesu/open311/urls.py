@@ -14,6 +14,6 @@ urlpatterns = [
     re_path(r"^tokens/(?P<token>[^/]{1,40})" + F, views.token, name="token"),
     re_path(r"^servicerequestupdates" + F, views.request_updates, name="updates"),
     # Anything else under /open311/v2/ is a 404 in the spec's error format.
-    re_path(r"^(?P<rest>.*)\.(?P<fmt>json)$", views.not_an_endpoint),
+    re_path(r"^(?P<rest>.*)\.(?P<fmt>json)$", views.not_an_endpoint, name="unknown_json"),
     re_path(r"^(?P<rest>.*)$", views.not_an_endpoint, name="unknown"),
 ]

@@ -15,6 +15,7 @@ from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.http.request import RawPostDataException
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -24,6 +25,7 @@ from jiesu.accounts.policy import Actor
 from jiesu.open311 import formats, present, selectors, services, w3c
 from jiesu.open311.attributes import from_form
 from jiesu.open311.errors import Open311Error, bad_request, forbidden, not_found
+from jiesu.security.ratelimit import rate_limit
 
 log = logging.getLogger("jiesu.open311")
 
@@ -161,6 +163,7 @@ def _render_requests(request: HttpRequest, fmt: str, orders: list) -> HttpRespon
 
 
 @endpoint("GET", "POST")
+@rate_limit("open311_post")
 def requests_(request: HttpRequest, fmt: str) -> HttpResponse:
     if request.method == "POST":
         return _post_request(request, fmt)
@@ -192,6 +195,8 @@ def _form(request: HttpRequest) -> None:
         raise bad_request(_("Send the request as form data (application/x-www-form-urlencoded; charset=utf-8)."))
     try:
         request.body.decode("utf-8")
+    except RawPostDataException:
+        pass  # multipart: already parsed into request.POST (reading jurisdiction_id), as UTF-8
     except (UnicodeDecodeError, ValueError):
         raise bad_request(_("The form data is not valid UTF-8.")) from None
 
@@ -229,6 +234,7 @@ def token(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
 
 
 @endpoint("GET", "POST")
+@rate_limit("open311_post")
 def request_updates(request: HttpRequest, fmt: str) -> HttpResponse:
     if request.method == "POST":
         _form(request)

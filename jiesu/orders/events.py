@@ -103,9 +103,10 @@ def record(
     data: dict[str, Any] | None = None,
 ) -> Event:
     # Any recorded change moves the order's version (jiesu.orders.concurrency), also when the
-    # service changed only an assignment or added a note.
-    order.updated_at = timezone.now()
-    WorkOrder.objects.filter(pk=order.pk).update(updated_at=order.updated_at)
+    # service changed only an assignment or added a note. A new order was just written with it.
+    if code != EventCode.CREATED:
+        order.updated_at = timezone.now()
+        WorkOrder.objects.filter(pk=order.pk).update(updated_at=order.updated_at)
     event = Event.objects.create(
         order=order,
         code=code.value,

@@ -34,6 +34,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from jiesu.orders.errors import DomainError
 from jiesu.security.rates import Rate, parse_rate
 
 CACHE = "ratelimit"
@@ -102,3 +103,19 @@ def rate_limit(scope: str, *, rate: str | None = None, methods: Iterable[str] | 
         return wrapped
 
     return deco
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+    status = 429
+
+
+def limit_anonymous(request: HttpRequest, scope: str = "public_api") -> None:
+    """For API operations open to callers without a token (public bookings): count the anonymous
+    caller's request and raise 429 over the limit; a caller with a token is not limited here."""
+    if getattr(getattr(request, "auth", None), "user_id", None) is not None:
+        return
+    allowed, left = hit(scope, client_ip(request), rate_for(scope))
+    if not allowed:
+        raise RateLimited(_("Too many requests from your address. Please wait %(seconds)s seconds and try again."),
+                          seconds=left)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from jiesu.accounts.policy import Actor
 from jiesu.deadlines.calendar import SHANGHAI
+from jiesu.security.ratelimit import rate_limit
 from jiesu.services import actions, opening, selectors
 from jiesu.services.errors import DomainError, InvalidInput
 from jiesu.services.models import Booking, BookingStatus, Matter, PointKind, ServicePoint
@@ -97,6 +98,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limit("public_booking")
 def book(request: HttpRequest) -> HttpResponse:
     status, error, field_name = 200, "", ""
     form: dict[str, str] = {"idempotency_key": uuid.uuid4().hex}
@@ -139,6 +141,7 @@ def booked(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limit("public_booking")
 def manage(request: HttpRequest) -> HttpResponse:
     error, status = "", 200
     code = phone = ""

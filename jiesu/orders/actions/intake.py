@@ -264,7 +264,7 @@ def _insert(*, actor: Actor, fields: dict, confidential: bool, draft: bool, proa
     # In the model's order (primary first), as a prefetch would give them.
     order.written = (sorted(people, key=lambda r: (not r.is_primary, r.pk)), [event])
     # In the same transaction: an order is findable exactly when it exists.
-    index_order(order)
+    index_order(order, new=True)
     return order
 
 
