@@ -25,6 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
 
     def handle(self, *args, port: int, host: str, workers: int, no_worker: bool, **options):
+        # A service manager stops us with SIGTERM: treat it as Ctrl-C, so that the ``finally``
+        # below stops the worker, the sweeps and gunicorn instead of leaving them orphaned.
+        signal.signal(signal.SIGTERM, _interrupt)
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "jiesu.settings")}
         worker = sweeper = deliverer = poller = None
         if not no_worker:
@@ -56,3 +59,7 @@ class Command(BaseCommand):
                 if child is not None:
                     child.send_signal(signal.SIGTERM)
                     child.wait(timeout=15)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
