@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import statistics
 import sys
-import tempfile
 import time
 
 N = int(os.environ.get("BENCH_N", "200"))
@@ -24,15 +23,9 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 
 
 def main() -> None:
-    os.environ.setdefault("JIESU_DATA_DIR", tempfile.mkdtemp(prefix="jiesu-bench-"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiesu.settings")
-    os.environ["JIESU_TASK_BACKEND"] = "django_tasks.backends.immediate.ImmediateBackend"
-    import django
+    from bench.report import fresh_django
 
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    fresh_django()
     from django.db import connection, transaction
 
     from bench.report import keep, print_figures
