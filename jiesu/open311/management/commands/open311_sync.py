@@ -2,14 +2,11 @@
 Open311 systems, and poll those systems for the units' progress and replies."""
 
 import json
-import logging
-import time
 
 from django.core.management.base import BaseCommand
 
 from jiesu.open311.outbound import poll_all, retry_due
-
-log = logging.getLogger("jiesu.open311")
+from jiesu.ops.periodic import repeat
 
 
 class Command(BaseCommand):
@@ -19,16 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--every", type=int, default=0, help="repeat every N seconds (0: once)")
 
     def handle(self, *args, every: int, **options):
-        while True:
-            try:
-                result = {"sent": retry_due(), **poll_all()}
-            except Exception:
-                if every <= 0:
-                    raise
-                # A long-running loop outlives one bad round (say, the database restarting).
-                log.exception("Open311 sync round failed")
-            else:
-                self.stdout.write(json.dumps(result))
-            if every <= 0:
-                return
-            time.sleep(every)
+        def once() -> None:
+            self.stdout.write(json.dumps({"sent": retry_due(), **poll_all()}))
+
+        repeat(every=every, name="open311_sync", run=once)
