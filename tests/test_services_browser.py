@@ -257,9 +257,8 @@ def test_the_entry_page_reloads_offline_from_its_service_worker(browser, live_se
     _login(page, base, "outreach")
     url = f"{base}/desk/services/outreach/{event.pk}/"
     page.goto(url)
+    # the worker has taken the page over and says it has kept it with its assets
     expect(page.locator("[data-outreach]")).to_have_attribute("data-sw", "ready")
-    # the worker has taken the page over and kept it with its assets
-    page.wait_for_function(f"caches.match({url!r}).then(r => !!r)")
     context.set_offline(True)
     page.reload()
     expect(page.locator("[data-entry-form]")).to_be_visible()

@@ -9,15 +9,20 @@ var CACHE = "jiesu-outreach-v1";
 self.addEventListener("install", function () { self.skipWaiting(); });
 self.addEventListener("activate", function (event) { event.waitUntil(self.clients.claim()); });
 
-/* The page tells the worker what it needs to be reloaded offline: itself and its assets. */
+/* The page tells the worker what it needs to be reloaded offline: itself and its assets; the
+   worker answers on the message's port once they are all kept. */
 self.addEventListener("message", function (event) {
   var urls = (event.data && event.data.cache) || [];
+  var port = event.ports && event.ports[0];
   event.waitUntil(caches.open(CACHE).then(function (cache) {
     return Promise.all(urls.map(function (url) {
       return fetch(url, { credentials: "same-origin" }).then(function (response) {
-        if (response.ok) return cache.put(url, response);
-      }).catch(function () { /* offline already: keep the copy we have */ });
+        if (response.ok) return cache.put(url, response).then(function () { return true; });
+        return false;
+      }).catch(function () { return false; /* offline already: keep the copy we have */ });
     }));
+  }).then(function (kept) {
+    if (port) port.postMessage({ kept: kept.every(Boolean) });
   }));
 });
 

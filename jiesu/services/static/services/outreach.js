@@ -170,8 +170,12 @@
       document.querySelectorAll("script[src], link[rel=stylesheet][href]").forEach(function (el) {
         urls.push(el.src || el.href);
       });
-      reg.active.postMessage({ cache: urls });
-      root.setAttribute("data-sw", "ready");
+      var channel = new MessageChannel();
+      channel.port1.onmessage = function (ev) {
+        /* "ready": this page and its assets are kept; a reload offline will find them. */
+        root.setAttribute("data-sw", ev.data && ev.data.kept ? "ready" : "partial");
+      };
+      reg.active.postMessage({ cache: urls }, [channel.port2]);
     }).catch(function () { /* no worker (plain HTTP): the page still works until it is reloaded */ });
   }
   root.querySelector("[data-sync]").addEventListener("click", function () { online = navigator.onLine; sync(); });
