@@ -162,6 +162,7 @@ ROUTES: dict[str, str] = {
     "services:stats_xlsx": roles("analyst", "supervisor", "service_staff", "outreach", "unit_lead"),
     "services:outreach": screen("services"),
     "services:outreach_event": scoped("services"),
+    "services:outreach_worker": PUBLIC,  # the offline page's service worker: static code, no data
     "services:filing": scoped("services"),
     "services:batch": scoped("services"),
     "services:receipts": scoped("services"),

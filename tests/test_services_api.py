@@ -130,3 +130,49 @@ def test_outreach_sync_is_idempotent_by_client_id(api, city, svc):
     assert api.call("POST", f"outreach-events/{event.pk}/entries", {"entries": entries}, as_=None).status_code == 401
     assert api.call("POST", f"outreach-events/{event.pk}/entries", {"entries": entries},
                     as_="water_handler").status_code == 403
+
+
+def _event(city):
+    return OutreachEvent.objects.create(title="普法宣传", kind="lecture", place="三里屯村口",
+                                        date=at(MONDAY + " 00:00").date(), unit=city.sanlitun_office,
+                                        area=city.sanlitun, created_at=clock.now())
+
+
+def _booking_entry(svc, phone: str, cid: str | None = None) -> dict:
+    return {"client_id": cid or str(uuid.uuid4()), "kind": "booking", "name": "王五", "phone": phone,
+            "point": svc.notary.pk, "matter": "authorisation", "start": f"{MONDAY}T10:00:00+08:00"}
+
+
+def test_an_outreach_booking_entry_books_once_and_counts_in_the_figures(api, city, svc):
+    from jiesu.services import selectors
+
+    event = _event(city)
+    entry = _booking_entry(svc, "13800000001")
+    with clock.frozen(at(f"{MONDAY} 08:00")):
+        first = api.call("POST", f"outreach-events/{event.pk}/entries", {"entries": [entry]}, as_="outreach")
+        again = api.call("POST", f"outreach-events/{event.pk}/entries", {"entries": [entry]}, as_="outreach")
+    [created] = first.json()["created"]
+    assert first.status_code == 200 and created["outcome"] == "booked" and created["booking"]
+    assert again.json()["created"] == [] and again.json()["existing"][0]["booking"] == created["booking"]
+    booking = Booking.objects.get()
+    assert booking.code == created["booking"] and booking.channel == "outreach" and booking.phone == "13800000001"
+    assert OutreachEntry.objects.get().booking == booking
+    assert selectors.outreach_stats([event.pk])[event.pk].collected == 1
+
+
+def test_an_outreach_booking_for_a_full_slot_fails_alone_in_the_users_language(api, city, svc):
+    event = _event(city)
+    entries = [_booking_entry(svc, f"1380000000{i}") for i in (1, 2, 3)]
+    entries.append({"client_id": str(uuid.uuid4()), "kind": "booking", "name": "赵六", "phone": "13800000009"})
+    with clock.frozen(at(f"{MONDAY} 08:00")):
+        en = api.call("POST", f"outreach-events/{event.pk}/entries", {"entries": entries}, as_="outreach", lang="en")
+        zh = api.call("POST", f"outreach-events/{event.pk}/entries", {"entries": entries[2:3]}, as_="outreach",
+                      lang="zh-hans")
+    body = en.json()
+    assert [e["client_id"] for e in body["created"]] == [entries[0]["client_id"], entries[1]["client_id"]]
+    full, incomplete = body["failed"]
+    assert full["client_id"] == entries[2]["client_id"] and full["code"] == "slot_full"
+    assert "fully booked" in full["message"]
+    assert incomplete["field"] == "start" and "matter and a slot" in incomplete["message"]
+    assert zh.json()["failed"][0]["code"] == "slot_full" and "约满" in zh.json()["failed"][0]["message"]
+    assert Booking.objects.count() == 2 and OutreachEntry.objects.count() == 2  # never a double booking

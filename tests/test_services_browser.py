@@ -12,6 +12,7 @@ import pytest
 from jiesu import clock
 from jiesu.deadlines.calendar import SHANGHAI
 from jiesu.orders.models import WorkOrder
+from jiesu.services.errors import SlotFull
 from jiesu.services.models import Booking, Filing, OutreachEntry, OutreachEvent
 from tests.browser_kit import SHOTS, require_chromium
 from tests.conftest import build_city
@@ -177,6 +178,99 @@ def test_an_outreach_entry_made_offline_is_synced_later(browser, live_server, wo
     page.locator("[data-sync]").click()
     expect(page.locator("[data-pending]")).to_have_text("0")
     assert OutreachEntry.objects.count() == 2 and WorkOrder.objects.count() == 2
+    assert errors == []
+    context.close()
+
+
+def _booking_event(city, svc) -> OutreachEvent:
+    """An event on the notary's next open day (not today: its slots may have passed already)."""
+    from jiesu.services import selectors
+
+    day = next(d for d in selectors.open_days(svc.notary, svc.authorisation) if d > selectors.today())
+    return OutreachEvent.objects.create(title="普法宣传进社区", kind="lecture", place="三里屯社区广场",
+                                        area=city.sanlitun, date=day, unit=city.sanlitun_office,
+                                        created_at=clock.now())
+
+
+def _queue_booking(page, offer: str, slot: str, name: str, phone: str) -> None:
+    page.select_option("#b-offer", label=offer)
+    page.select_option("#b-slot", value=slot)
+    page.fill("#b-name", name)
+    page.fill("#b-phone", phone)
+    page.locator("[data-save-booking]").click()
+
+
+def test_a_booking_made_offline_is_booked_once_and_a_full_slot_is_reported(browser, live_server, world):
+    from jiesu.accounts.policy import Actor
+    from jiesu.services import actions
+
+    city, svc = world
+    base = live_server.url
+    event = _booking_event(city, svc)
+    context = _context(browser, "en", viewport={"width": 390, "height": 844}, is_mobile=True)
+    page, errors = _page(context, base, "en")
+    _login(page, base, "outreach")
+    page.goto(f"{base}/desk/services/outreach/{event.pk}/")
+    offer = "Chaoyang Notary Office · Authorisation"
+    page.select_option("#b-offer", label=offer)
+    first, second = page.locator("#b-slot option").evaluate_all("os => os.slice(0, 2).map(o => o.value)")
+    context.set_offline(True)
+    expect(page.locator("[data-online-state]")).to_have_attribute("data-online", "false")
+    _queue_booking(page, offer, first, "王五", "13800000001")
+    _queue_booking(page, offer, second, "赵六", "13800000002")
+    expect(page.locator("[data-pending]")).to_have_text("2")
+    assert not Booking.objects.exists()
+    stored = page.evaluate(f"JSON.parse(localStorage.getItem('jiesu-outreach-{event.pk}'))")
+    # meanwhile the second slot is taken at the window: the offline booking must not squeeze in
+    taken = dt.datetime.fromisoformat(second)
+    held = 0
+    with pytest.raises(SlotFull):
+        for held in range(1, 20):
+            actions.book(actor=Actor(user_id=None, is_admin=False, username="anonymous"), point_id=svc.notary.pk,
+                         matter_id=svc.authorisation.pk, start=taken, name="窗口", phone=f"139000000{held:02d}")
+    context.set_offline(False)
+    expect(page.locator("[data-pending-list] .field-error")).to_contain_text("fully booked")
+    expect(page.locator("[data-pending]")).to_have_text("1")  # the refused one stays, with its reason
+    _shot(page, "outreach-booking-synced")
+    mine = Booking.objects.filter(channel="outreach")
+    assert mine.count() == 1 and mine.get().phone == "13800000001"
+    assert mine.get().start == dt.datetime.fromisoformat(first)
+    assert OutreachEntry.objects.get(event=event).booking == mine.get()
+    # the same entries sent again (a lost answer): still one booking, the full slot still refused
+    page.evaluate(f"localStorage.setItem('jiesu-outreach-{event.pk}', JSON.stringify({stored!r}))".replace(
+        "True", "true").replace("False", "false").replace("None", "null"))
+    page.locator("[data-sync]").click()
+    expect(page.locator("[data-pending-list] .field-error")).to_contain_text("fully booked")
+    expect(page.locator("[data-pending]")).to_have_text("1")
+    assert Booking.objects.filter(channel="outreach").count() == 1 and OutreachEntry.objects.count() == 1
+    assert Booking.objects.filter(start=taken).count() == held - 1
+    assert errors == []
+    context.close()
+
+
+def test_the_entry_page_reloads_offline_from_its_service_worker(browser, live_server, world):
+    city, svc = world
+    base = live_server.url
+    event = _booking_event(city, svc)
+    context = _context(browser, "zh-hans")
+    page, errors = _page(context, base, "zh-hans")
+    _login(page, base, "outreach")
+    url = f"{base}/desk/services/outreach/{event.pk}/"
+    page.goto(url)
+    # the worker has taken the page over and says it has kept it with its assets
+    expect(page.locator("[data-outreach]")).to_have_attribute("data-sw", "ready")
+    context.set_offline(True)
+    page.reload()
+    expect(page.locator("[data-entry-form]")).to_be_visible()
+    expect(page.locator("#b-slot option").first).to_be_attached()  # the slots came with the page
+    expect(page.locator("[data-online-state]")).to_have_attribute("data-online", "false")
+    page.fill("#e-phone", "13811112222")
+    page.fill("#e-content", "离线重新载入后仍可登记。")
+    page.locator("[data-save]").click()
+    expect(page.locator("[data-pending]")).to_have_text("1")
+    context.set_offline(False)
+    expect(page.locator("[data-pending]")).to_have_text("0")
+    assert OutreachEntry.objects.filter(event=event).count() == 1
     assert errors == []
     context.close()
 

@@ -246,3 +246,11 @@ def test_outreach_list_and_hotline_queue_cost_a_fixed_number_of_queries(city, sv
     with django_assert_max_num_queries(12):
         queue = d.get("/desk/services/hotline/12309/")
     assert queue.content.decode().count("data-slip") == 2
+
+
+def test_the_outreach_service_worker_is_served_with_a_scope_covering_the_entry_pages(city):
+    r = Client().get("/desk/services/outreach/sw.js")
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/javascript")
+    assert r["Service-Worker-Allowed"] == "/desk/services/outreach/" and r["Cache-Control"] == "no-cache"
+    assert b'addEventListener("fetch"' in r.content
+    assert "worker-src 'self'" in r["Content-Security-Policy"]

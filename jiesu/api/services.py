@@ -10,7 +10,7 @@ usual ``{"code": …, "message": …}`` (jiesu.api.errors).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -268,6 +268,7 @@ def outcome(request: HttpRequest, code: str, payload: OutcomeIn) -> dict[str, An
 
 class EntryIn(In):
     client_id: Text = Field(description="a UUID made by the client when the entry was typed")
+    kind: Literal["request", "booking"] = Field("request", description="a request (诉求) or a booking (预约)")
     name: Text = ""
     phone: Text = ""
     content: Text = ""
@@ -322,7 +323,8 @@ def sync_entries(request: HttpRequest, event_id: int, payload: EntriesIn) -> dic
         actions.EntryInput(
             client_id=e.client_id, name=e.name, phone=e.phone, content=e.content, request_type=e.request_type,
             address=e.address, solved_on_spot=e.solved_on_spot, answer=e.answer, noted_at=e.noted_at,
-            point_id=e.point, matter_id=matter_ids.get(e.matter or "", 0) if e.point else None, start=e.start,
+            kind=e.kind, point_id=e.point, matter_id=matter_ids.get(e.matter or "", 0) if e.point else None,
+            start=e.start,
         )
         for e in payload.entries
     ]

@@ -202,3 +202,18 @@ def hotline_queue(hotline: Hotline, *, open_only: bool = False) -> QuerySet[Work
     if open_only:
         qs = qs.exclude(state__in=["closed", "merged", "answered", "referred", "declined"])
     return qs.select_related("area", "category").prefetch_related("assignments__unit").order_by("-received_at")
+
+
+def offline_slots(day: dt.date, *, limit: int = 20) -> list[dict]:
+    """The day's free slots of every active point and matter, for the outreach page to carry
+    with it: offline it cannot ask /api/v1 for them. The server checks the slot again at sync."""
+    out = []
+    every = list(matters())
+    for point in points()[:limit]:
+        for matter in (m for m in every if m.kind == point.kind):
+            free = [{"start": s.start.astimezone(SHANGHAI).isoformat(), "time": s.start.astimezone(SHANGHAI)
+                     .strftime("%H:%M"), "free": s.free} for s in free_slots(point, matter, day) if s.free > 0]
+            if free:
+                out.append({"point": point.pk, "point_label": point.label, "matter": matter.code,
+                            "matter_label": matter.label, "slots": free})
+    return out

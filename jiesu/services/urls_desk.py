@@ -13,6 +13,7 @@ urlpatterns = [
     path("stats/", views_desk.stats_page, name="stats"),
     path("stats.xlsx", views_desk.stats_xlsx, name="stats_xlsx"),
     path("outreach/", views_field.outreach, name="outreach"),
+    path("outreach/sw.js", views_field.outreach_worker, name="outreach_worker"),
     path("outreach/<int:event_id>/", views_field.outreach_event, name="outreach_event"),
     path("filing/", views_field.filing, name="filing"),
     path("filing/<int:batch_id>/", views_field.batch_page, name="batch"),

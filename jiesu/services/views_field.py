@@ -5,6 +5,7 @@ specialised hotlines (their queue, dispatch to their units, the printable assign
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -78,8 +79,22 @@ def outreach_event(request: HttpRequest, event_id: int) -> HttpResponse:
     entries = list(event.entries.select_related("order", "booking").order_by("-id")[:50])
     return page(request, "services/desk_outreach_event.html", {
         "event": event, "figures": selectors.outreach_stats([event.pk])[event.pk], "entries": entries,
-        "request_types": RequestType.choices,
+        "request_types": RequestType.choices, "slots": selectors.offline_slots(event.date),
     }, screen=SCREEN)
+
+
+# The service worker lives next to the entry pages so that its scope, /desk/services/outreach/,
+# covers them: a page reloaded without a network then comes from its cache (a static URL
+# would limit the scope to /static/services/).
+SERVICE_WORKER = Path(__file__).resolve().parent / "static" / "services" / "outreach-sw.js"
+
+
+@require_GET
+def outreach_worker(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(SERVICE_WORKER.read_bytes(), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"  # the browser checks for a new worker on each visit
+    response["Service-Worker-Allowed"] = "/desk/services/outreach/"
+    return response
 
 
 # ---------------------------------------------------------------- circuit filing

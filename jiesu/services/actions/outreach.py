@@ -71,7 +71,9 @@ class EntryInput:
     solved_on_spot: bool = False
     answer: str = ""
     noted_at: dt.datetime | None = None
-    # A booking instead of a request: the point, the matter and the slot's start.
+    # A booking instead of a request ("booking", or a point given): the point, the matter and
+    # the slot's start.
+    kind: str = "request"
     point_id: int | None = None
     matter_id: int | None = None
     start: dt.datetime | None = None
@@ -130,8 +132,8 @@ def _store(*, actor: Actor, event: OutreachEvent, cid: uuid.UUID, entry: EntryIn
     now = clock.now()
     noted = entry.noted_at if entry.noted_at and entry.noted_at <= now else now
     with transaction.atomic():
-        if entry.point_id is not None:
-            if entry.matter_id is None or entry.start is None:
+        if entry.kind == "booking" or entry.point_id is not None:
+            if entry.point_id is None or entry.matter_id is None or entry.start is None:
                 raise InvalidInput(_("A booking needs a matter and a slot."), field="start")
             booking = book(actor=actor, point_id=entry.point_id, matter_id=entry.matter_id, start=entry.start,
                            name=entry.name, phone=entry.phone, channel=BookingChannel.OUTREACH,

@@ -46,7 +46,8 @@
     ul.textContent = "";
     list.forEach(function (entry) {
       var li = document.createElement("li");
-      li.textContent = (entry.name || "") + " " + entry.phone + " · " + entry.content.slice(0, 40);
+      li.textContent = (entry.name || "") + " " + entry.phone + " · " + (entry.kind === "booking"
+        ? msg("booking") + " " + (entry.label || "") : entry.content.slice(0, 40));
       if (entry.error) {
         var err = document.createElement("strong");
         err.className = "field-error";
@@ -74,7 +75,7 @@
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf(), "Accept": "application/json" },
       body: JSON.stringify({ entries: list.map(function (e) {
-        var copy = Object.assign({}, e); delete copy.error; return copy;
+        var copy = Object.assign({}, e); delete copy.error; delete copy.label; return copy;
       }) })
     }).then(function (response) {
       if (!response.ok) throw new Error(String(response.status));
@@ -118,6 +119,65 @@
     form.querySelector("#e-name").focus();
     sync();
   });
+  /* Bookings: the day's free slots came with the page (a JSON data block, not a script), so
+     the form works offline; the server checks the slot again when the booking is sent, and a
+     slot taken meanwhile comes back as this entry's error. */
+  var booking = root.querySelector("[data-booking-form]");
+  var offers = [];
+  try { offers = JSON.parse(document.getElementById("outreach-slots").textContent || "[]"); } catch (e) { offers = []; }
+  var offerSelect = booking.querySelector("#b-offer"), slotSelect = booking.querySelector("#b-slot");
+  function option(select, value, text) {
+    var o = document.createElement("option");
+    o.value = value; o.textContent = text; select.appendChild(o);
+  }
+  function fillSlots() {
+    slotSelect.textContent = "";
+    var offer = offers[Number(offerSelect.value)];
+    (offer ? offer.slots : []).forEach(function (s) { option(slotSelect, s.start, s.time + " (" + s.free + ")"); });
+  }
+  offers.forEach(function (o, i) { option(offerSelect, String(i), o.point_label + " · " + o.matter_label); });
+  booking.querySelector("[data-no-slots]").hidden = offers.length > 0;
+  fillSlots();
+  offerSelect.addEventListener("change", fillSlots);
+  booking.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var data = new FormData(booking);
+    var offer = offers[Number(offerSelect.value)];
+    var name = String(data.get("name") || "").trim(), phone = String(data.get("phone") || "").trim();
+    if (!offer || !slotSelect.value || !name || !phone) {
+      booking.querySelector(!name ? "#b-name" : "#b-phone").focus();
+      return;
+    }
+    var list = load();
+    list.push({
+      client_id: uuid4(), kind: "booking", name: name, phone: phone,
+      point: offer.point, matter: offer.matter, start: slotSelect.value,
+      label: offer.point_label + " · " + offer.matter_label + " " + slotSelect.options[slotSelect.selectedIndex].text,
+      noted_at: new Date().toISOString()
+    });
+    store(list);
+    booking.querySelector("#b-name").value = "";
+    booking.querySelector("#b-phone").value = "";
+    render(msg("saved"));
+    sync();
+  });
+  /* A reload without a network: the service worker answers with the last copy of this page. */
+  if ("serviceWorker" in navigator && root.getAttribute("data-sw-url")) {
+    navigator.serviceWorker.register(root.getAttribute("data-sw-url")).then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function (reg) {
+      var urls = [window.location.href];
+      document.querySelectorAll("script[src], link[rel=stylesheet][href]").forEach(function (el) {
+        urls.push(el.src || el.href);
+      });
+      var channel = new MessageChannel();
+      channel.port1.onmessage = function (ev) {
+        /* "ready": this page and its assets are kept; a reload offline will find them. */
+        root.setAttribute("data-sw", ev.data && ev.data.kept ? "ready" : "partial");
+      };
+      reg.active.postMessage({ cache: urls }, [channel.port2]);
+    }).catch(function () { /* no worker (plain HTTP): the page still works until it is reloaded */ });
+  }
   root.querySelector("[data-sync]").addEventListener("click", function () { online = navigator.onLine; sync(); });
   window.addEventListener("online", function () { online = true; sync(); });
   window.addEventListener("offline", function () { online = false; render(); });
