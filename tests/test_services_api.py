@@ -176,3 +176,26 @@ def test_an_outreach_booking_for_a_full_slot_fails_alone_in_the_users_language(a
     assert incomplete["field"] == "start" and "matter and a slot" in incomplete["message"]
     assert zh.json()["failed"][0]["code"] == "slot_full" and "约满" in zh.json()["failed"][0]["message"]
     assert Booking.objects.count() == 2 and OutreachEntry.objects.count() == 2  # never a double booking
+
+
+def test_the_outreach_pages_slots_cost_one_bookings_query_per_point_not_per_matter(svc, django_assert_num_queries):
+    import datetime as dt
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from jiesu.services import selectors
+    from jiesu.services.models import Matter
+
+    day = dt.date.fromisoformat(MONDAY)
+    with clock.frozen(at(f"{MONDAY} 08:00")):
+        selectors.offline_slots(day)  # the calendar read once, outside the count
+        with CaptureQueriesContext(connection) as before:
+            first = selectors.offline_slots(day)
+        for i in range(3):  # more notary matters: the same queries
+            Matter.objects.create(kind="notary", code=f"extra{i}", name=f"其他{i}", name_en=f"Other {i}",
+                                  slot_minutes=30)
+        with django_assert_num_queries(len(before)):
+            again = selectors.offline_slots(day)
+    assert any(e["matter"] == "will" and e["slots"] for e in first)
+    assert {e["matter"] for e in again} >= {e["matter"] for e in first}

@@ -101,10 +101,12 @@ class DaySlots:
 def free_slots(point: ServicePoint, matter: Matter, day: dt.date) -> list[opening.Slot]:
     """The day's slots of a matter at a point, pools merged, past slots left out."""
     rules = [to_rule(r) for r in point.rules.all()]
-    calendar = deadlines.load_calendar()
-    out = opening.slots(rules, day, calendar, matter_id=matter.pk, minutes=matter.slot_minutes,
-                        held=held(point.pk, day))
-    now = clock.now()
+    return _free(rules, matter, day, deadlines.load_calendar(), held(point.pk, day), clock.now())
+
+
+def _free(rules: list[opening.Rule], matter: Matter, day: dt.date, calendar, taken: list[opening.Held],
+          now: dt.datetime) -> list[opening.Slot]:
+    out = opening.slots(rules, day, calendar, matter_id=matter.pk, minutes=matter.slot_minutes, held=taken)
     return [s for s in opening.merged(out) if s.start > now]
 
 
@@ -206,13 +208,20 @@ def hotline_queue(hotline: Hotline, *, open_only: bool = False) -> QuerySet[Work
 
 def offline_slots(day: dt.date, *, limit: int = 20) -> list[dict]:
     """The day's free slots of every active point and matter, for the outreach page to carry
-    with it: offline it cannot ask /api/v1 for them. The server checks the slot again at sync."""
+    with it: offline it cannot ask /api/v1 for them. The server checks the slot again at sync.
+    One query for the day's bookings per point, whatever the number of its matters."""
     out = []
     every = list(matters())
+    calendar, now = deadlines.load_calendar(), clock.now()
     for point in points()[:limit]:
-        for matter in (m for m in every if m.kind == point.kind):
+        kinds = [m for m in every if m.kind == point.kind]
+        if not kinds:
+            continue
+        rules, taken = [to_rule(r) for r in point.rules.all()], held(point.pk, day)
+        for matter in kinds:
             free = [{"start": s.start.astimezone(SHANGHAI).isoformat(), "time": s.start.astimezone(SHANGHAI)
-                     .strftime("%H:%M"), "free": s.free} for s in free_slots(point, matter, day) if s.free > 0]
+                     .strftime("%H:%M"), "free": s.free} for s in _free(rules, matter, day, calendar, taken, now)
+                    if s.free > 0]
             if free:
                 out.append({"point": point.pk, "point_label": point.label, "matter": matter.code,
                             "matter_label": matter.label, "slots": free})
