@@ -104,8 +104,8 @@ def generate(n: int, copies: int = 1) -> dict:
     from django.db import connection, transaction
 
     from jiesu.catalogue.models import Category
-    from jiesu.catalogue.services import import_categories_csv
     from jiesu.demo import org
+    from jiesu.integrations.exchange.importing import load_shipped
     from jiesu.orders.models import Assignment, Event, Requester, WorkOrder
     from jiesu.org.models import Area, Unit
     from jiesu.search.models import OrderText
@@ -118,7 +118,8 @@ def generate(n: int, copies: int = 1) -> dict:
     started = time.perf_counter()
     rng = random.Random(SEED)
     with transaction.atomic():
-        import_categories_csv(file=resources.files("jiesu.demo").joinpath("data/categories.csv").read_bytes())
+        load_shipped(kind="categories", filename="categories.csv",
+                     data=resources.files("jiesu.demo").joinpath("data/categories.csv").read_bytes())
         streets = org.load_areas()
         org.build_units(streets)
     area_ids = dict(Area.objects.values_list("code", "pk"))

@@ -93,12 +93,13 @@ def test_without_a_stamp_nothing_is_kept(city, django_assert_num_queries):
 
 
 def test_moving_a_category_in_an_import_touches_the_stamp(city):
-    from jiesu.catalogue.services import import_categories_csv
+    from jiesu.accounts.policy import Actor
+    from jiesu.integrations.exchange.importing import run
 
     token = _stamp()
-    # 010101 (路灯) moves from 0101 (道路) to 02 (环境保护): only a bulk update of paths.
+    # 010101 (路灯) moves from 0101 (道路) to 02 (环境保护).
     text = "code,name,parent_code\n010101,路灯,02\n"
-    import_categories_csv(file=text.encode())
+    assert run(kind="categories", data=text.encode(), filename="c.csv", actor=Actor.system()).ok
     city.lamp.refresh_from_db()
     assert city.lamp.path.startswith("02/")
     assert _stamp() != token

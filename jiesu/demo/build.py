@@ -24,13 +24,13 @@ from django.utils import timezone
 
 from jiesu.accounts.models import User
 from jiesu.catalogue.models import Category
-from jiesu.catalogue.services import import_categories_csv
 from jiesu.deadlines import services as deadlines
 from jiesu.deadlines.calendar import SHANGHAI
 from jiesu.demo import insight as demo_insight
 from jiesu.demo import lifecycle, org, people
 from jiesu.demo import services as demo_services
 from jiesu.demo.orders import plan_orders
+from jiesu.integrations.exchange.importing import load_shipped
 from jiesu.orders.models import WorkOrder
 from jiesu.org.models import Area, Unit
 
@@ -94,7 +94,7 @@ def load_demo(
     with override_settings(TASKS=tasks), _quiet_calendar():
         with transaction.atomic():
             categories = resources.files("jiesu.demo").joinpath("data/categories.csv").read_bytes()
-            import_categories_csv(file=categories)
+            load_shipped(kind="categories", data=categories, filename="categories.csv")
             streets = org.load_areas()
             units, police = org.build_units(streets)
             world = org.World(

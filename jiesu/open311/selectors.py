@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.translation import get_language
@@ -164,6 +165,10 @@ class RequestQuery:
     start: dt.datetime | None = None
     end: dt.datetime | None = None
     statuses: set[str] | None = None
+    # Extensions (docs/open311.md): v2.1 changesets on the order's last update, and a bounding box.
+    updated_after: dt.datetime | None = None
+    updated_before: dt.datetime | None = None
+    bbox: tuple[Decimal, Decimal, Decimal, Decimal] | None = None  # min lng, min lat, max lng, max lat
     offset: int = 0
     limit: int = 1000
 
@@ -185,7 +190,18 @@ def requests(query: RequestQuery) -> list[WorkOrder]:
             qs = qs.exclude(state__in=CLOSED_STATES)
         elif query.statuses == {"closed"}:
             qs = qs.filter(state__in=CLOSED_STATES)
-    return list(qs.order_by("-received_at", "-id")[query.offset:query.offset + query.limit])
+        if query.updated_after is not None:
+            qs = qs.filter(updated_at__gt=query.updated_after)
+        if query.updated_before is not None:
+            qs = qs.filter(updated_at__lt=query.updated_before)
+        if query.bbox is not None:
+            west, south, east, north = query.bbox
+            qs = qs.filter(longitude__gte=west, longitude__lte=east, latitude__gte=south, latitude__lte=north)
+    # A changeset is read oldest change first, so that a client can page on with the last
+    # updated_datetime it saw as its next updated_after; every other list is newest first.
+    changes = query.ids is None and (query.updated_after is not None or query.updated_before is not None)
+    order = ("updated_at", "id") if changes else ("-received_at", "-id")
+    return list(qs.order_by(*order)[query.offset:query.offset + query.limit])
 
 
 def order_notes(orders: list[WorkOrder]) -> dict[int, list[Event]]:

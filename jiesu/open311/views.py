@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from functools import wraps
 from typing import Any
 
@@ -142,6 +143,48 @@ def _dates(request: HttpRequest, *, default_end: dt.datetime) -> tuple[dt.dateti
     return start, end
 
 
+def _changes(request: HttpRequest) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """updated_after / updated_before (v2.1 changesets, an extension): W3C datetimes, compared
+    with the order's last update; either may be given alone."""
+    found: dict[str, dt.datetime | None] = {}
+    problems = []
+    for name in ("updated_after", "updated_before"):
+        text = _param(request, name)
+        found[name] = None
+        if text:
+            try:
+                found[name] = w3c.parse(text)
+            except w3c.BadDatetime:
+                problems.append(_("%(name)s must be a W3C datetime with a time zone, e.g. 2026-01-01T00:00:00Z "
+                                  "or 2026-01-01T08:00:00+08:00.") % {"name": name})
+    if problems:
+        raise bad_request(*problems)
+    after, before = found["updated_after"], found["updated_before"]
+    if after is not None and before is not None and before <= after:
+        raise bad_request(_("updated_before must be later than updated_after."))
+    return after, before
+
+
+def _bbox(request: HttpRequest) -> tuple[Decimal, Decimal, Decimal, Decimal] | None:
+    """bbox=minLng,minLat,maxLng,maxLat (an extension), WGS84 decimal degrees."""
+    text = _param(request, "bbox")
+    if not text:
+        return None
+    message = _("bbox must be minLng,minLat,maxLng,maxLat in WGS84 decimal degrees (longitude −180…180, "
+                "latitude −90…90, the minimum not above the maximum), e.g. 116.3,39.8,116.5,40.0.")
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 4:
+        raise bad_request(message)
+    try:
+        west, south, east, north = (Decimal(p) for p in parts)
+    except InvalidOperation:
+        raise bad_request(message) from None
+    if not all(v.is_finite() for v in (west, south, east, north)) or not (
+            -180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+        raise bad_request(message)
+    return west, south, east, north
+
+
 def _positive(request: HttpRequest, name: str, default: int, high: int) -> int:
     text = _param(request, name)
     if not text:
@@ -179,13 +222,22 @@ def requests_(request: HttpRequest, fmt: str) -> HttpResponse:
     wanted = {s.strip().lower() for s in statuses_text.split(",") if s.strip()} if statuses_text else None
     if wanted and not wanted <= {"open", "closed"}:
         raise bad_request(_("status must be open, closed or both (comma-separated)."))
-    start, end = _dates(request, default_end=clock.now())
+    updated_after, updated_before = _changes(request)
+    bbox = _bbox(request)
+    if updated_after or updated_before:
+        # A changeset is bounded by its own dates: the 90-day window on the request date then
+        # applies only when start_date or end_date is given.
+        given = _param(request, "start_date") or _param(request, "end_date")
+        start, end = _dates(request, default_end=clock.now()) if given else (None, None)
+    else:
+        start, end = _dates(request, default_end=clock.now())
     codes = _param(request, "service_code")
     categories = selectors.codes_to_categories(codes.split(",")) if codes else None
     # Pagination extension: page_size (≤ 1,000) and page; without them, the first 1,000.
     page_size = _positive(request, "page_size", MAX_ROWS, MAX_ROWS)
     page = _positive(request, "page", 1, 1_000_000)
     query = selectors.RequestQuery(category_ids=categories, start=start, end=end, statuses=wanted,
+                                   updated_after=updated_after, updated_before=updated_before, bbox=bbox,
                                    offset=(page - 1) * page_size, limit=page_size)
     return _render_requests(request, fmt, selectors.requests(query))
 

@@ -83,7 +83,9 @@ def columns_of(kind: Kind, header: list[str]) -> dict[str, int]:
 
 def _tree_order(rows: list[tuple[int, dict[str, str]]]) -> list[tuple[int, dict[str, str]]]:
     """Parents before children when both are in the file, whatever the file's order."""
-    by_code = {r.get("code", "").strip(): (n, r) for n, r in rows}
+    by_code: dict[str, tuple[int, dict[str, str]]] = {}
+    for n, r in rows:  # the first row of a code is the one imported; a later one is the duplicate
+        by_code.setdefault(r.get("code", "").strip(), (n, r))
     done: set[str] = set()
     ordered: list[tuple[int, dict[str, str]]] = []
 
@@ -145,6 +147,15 @@ def run(*, kind: str, data: bytes, filename: str, actor: Actor,
         else:
             report.unchanged += 1
     report.problems.sort(key=lambda p: p.row)
+    return report
+
+
+def load_shipped(*, kind: str, data: bytes, filename: str) -> Report:
+    """A file that ships with Jiesu (the demo's category tree): every row must import, so a
+    refused row is a bug in the file and stops the loader."""
+    report = run(kind=kind, data=data, filename=filename, actor=Actor.system())
+    if report.problems:
+        raise ValueError(f"{filename}: " + "; ".join(f"row {p.row}: {p.message}" for p in report.problems[:5]))
     return report
 
 

@@ -6,7 +6,7 @@ export (in the same columns, so that ``jiesu export`` output imports again).
 |---|---|---|
 | areas | code | parent first (or earlier in the file); level 1–4 or city/district/street/community |
 | units | code | kind is a UnitKind code; parent and jurisdiction (area) by code |
-| categories | code | at most three levels; generalises catalogue.import_categories_csv row by row |
+| categories | code | at most three levels; moving a category takes its subtree along (``jiesu import_categories`` is an alias) |
 | rules | category_code + area_code | lead_unit and co_units by unit code |
 | users | username | a membership (unit_code + role) is added; passwords are never imported |
 | orders | external_id | recorded through ``create_order`` (idempotency key ``import:<id>``) |
@@ -128,7 +128,8 @@ def save_changes(obj: Model, fields: dict[str, Any], created: bool) -> str:
     return CREATED if created else (UPDATED if changed else UNCHANGED)
 
 
-def _tree_fields(model: type[Model], row: dict[str, str], parent_label: Any) -> tuple[Any, Any]:
+def _tree_fields(model: type[Model], row: dict[str, str], parent_label: Any, *,
+                 may_move: bool = False) -> tuple[Any, Any]:
     code = text(row, "code", _("code"), max_length=32, required=True)
     if any(c.isspace() or c == "/" for c in code):
         raise RowError(_("The code “%(code)s” must not contain spaces or slashes."), code=code[:40])
@@ -137,7 +138,7 @@ def _tree_fields(model: type[Model], row: dict[str, str], parent_label: Any) -> 
         raise RowError(_("“%(code)s” cannot be its own parent."), code=code)
     parent = by_code(model, parent_code, parent_label) if parent_code else None
     existing: Any = model._default_manager.filter(code=code).first()
-    if existing is not None and existing.parent_id != (parent.pk if parent else None) and \
+    if not may_move and existing is not None and existing.parent_id != (parent.pk if parent else None) and \
             model._default_manager.filter(parent=existing).exists():
         raise RowError(_("“%(code)s” has children: move it in the admin, not by import."), code=code)
     node = parent
@@ -202,17 +203,42 @@ MAX_CATEGORY_LEVEL = 3
 
 
 def apply_category(row: dict[str, str], actor: Actor) -> str:
-    existing, parent = _tree_fields(Category, row, _("parent code"))
+    existing, parent = _tree_fields(Category, row, _("parent code"), may_move=True)
     level = parent.level + 1 if parent else 1
     if level > MAX_CATEGORY_LEVEL:
         raise RowError(_("The catalogue has at most %(max)s levels; this would be level %(level)s."),
                        max=MAX_CATEGORY_LEVEL, level=level)
+    moved = existing is not None and existing.parent_id != (parent.pk if parent else None)
+    below = _descendants(existing) if moved else []
+    if below:
+        deepest = level + max(c.level for c in below) - existing.level
+        if deepest > MAX_CATEGORY_LEVEL:
+            raise RowError(_("Moving “%(code)s” would put its subcategories on level %(level)s; the catalogue has "
+                             "at most %(max)s levels."), code=existing.code, level=deepest, max=MAX_CATEGORY_LEVEL)
     fields = {"name": text(row, "name", _("name"), max_length=100, required=True),
               "name_en": text(row, "name_en", _("English name"), max_length=100),
               "parent": parent, "level": level,
               "keywords": " ".join(text(row, "keywords", _("keywords"), max_length=2000).split()),
               "is_active": flag(row, "active", _("active"))}
-    return save_changes(existing or Category(code=row["code"].strip()), fields, existing is None)
+    old_path = existing.path if existing is not None else ""
+    outcome = save_changes(existing or Category(code=row["code"].strip()), fields, existing is None)
+    if below:
+        _carry_subtree(below, old_path, existing)
+    return outcome
+
+
+def _descendants(category: Category) -> list[Category]:
+    return list(Category.objects.filter(path__startswith=f"{category.path}/").only("id", "path", "level"))
+
+
+def _carry_subtree(below: list[Category], old_path: str, moved: Category) -> None:
+    """A moved category takes its whole subtree along: new paths and levels below it. The
+    moved row's own save told the deadline cache (post_save); the bulk update sends nothing."""
+    shift = moved.level - old_path.count("/") - 1
+    for child in below:
+        child.path = moved.path + child.path[len(old_path):]
+        child.level += shift
+    Category.objects.bulk_update(below, ["path", "level"], batch_size=500)
 
 
 def export_categories() -> Iterator[list[Any]]:

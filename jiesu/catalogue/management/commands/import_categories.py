@@ -1,28 +1,19 @@
-"""``jiesu import_categories PATH``: load the 诉求分类 tree from a CSV file (all or nothing)."""
+"""``jiesu import_categories FILE``: the older name of ``jiesu import categories FILE`` (the one
+category importer, in ``jiesu.integrations.exchange``: .xlsx or .csv, a per-row report, good
+rows imported, idempotent re-import). Kept so that existing scripts keep working."""
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
-
-from jiesu.catalogue.services import CategoryImportError, import_categories_csv
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Create or update categories from a CSV file (code,name,name_en,parent_code,keywords)."
+    help = "Alias of `jiesu import categories FILE` (code,name,name_en,parent_code,keywords[,active])."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("path", help="CSV file, UTF-8 with or without BOM")
+        parser.add_argument("path", help="the .csv or .xlsx file")
 
     def handle(self, *args, path: str, **options) -> None:
-        try:
-            result = import_categories_csv(file=path)
-        except FileNotFoundError:
-            raise CommandError(f"No such file: {path}") from None
-        except CategoryImportError as exc:
-            for problem in exc.problems:
-                self.stderr.write(str(problem))
-            raise CommandError(f"{len(exc.problems)} problem(s) in {path}; nothing was imported.") from None
-        self.stdout.write(
-            f"{result.total} categories: {len(result.created)} created, {len(result.updated)} updated, "
-            f"{len(result.unchanged)} unchanged."
-        )
+        call_command("import", "categories", path, no_progress=True, stdout=self.stdout._out,
+                     stderr=self.stderr._out)
