@@ -256,13 +256,8 @@ JIESU = {
     # A task RUNNING this long under a worker on another host is taken as orphaned and requeued
     # (on the worker's own host a dead process is seen at once; jiesu.ops.tasks_recovery).
     "TASK_STALE_SECONDS": int(os.environ.get("JIESU_TASK_STALE_SECONDS", "3600")),
-    # Where notifications go, per channel (jiesu.followup.notify). An SMS gateway is a backend
-    # of its own; the outbox keeps every message for admins to read.
-    "NOTIFY_BACKENDS": {
-        "sms": "jiesu.followup.notify.OutboxBackend",
-        "email": "jiesu.followup.notify.EmailBackend",
-    },
-    # Notifications, webhooks (jiesu.integrations; docs/integrations.md). Transports per channel:
+    # Notifications — every message Jiesu sends, the callback link and the booking SMS included —
+    # and webhooks (jiesu.integrations; docs/integrations.md). Transports per channel:
     # jiesu.integrations.transports.ConsoleTransport (default), EmailTransport, HttpSmsTransport.
     "NOTIFY_TRANSPORTS": {
         "sms": os.environ.get("JIESU_SMS_TRANSPORT", "jiesu.integrations.transports.ConsoleTransport"),

@@ -10,7 +10,7 @@ import pytest
 
 from jiesu import clock
 from jiesu.accounts.policy import Actor
-from jiesu.followup.models import Outbox
+from jiesu.integrations.models import Notification
 from jiesu.orders import actions
 from jiesu.orders.models import Callback, Event, WorkOrder
 from jiesu.orders.states import State
@@ -103,7 +103,7 @@ def test_phone_script_and_the_requesters_link(browser, live_server, city_live):
     page.goto(f"{base}/desk/supervise/?tab=callback&n={second}")
     page.locator("form[data-action=send_link] button[value=sms]").click()
     expect(page.locator(".messages .msg-success")).to_contain_text(second)
-    row = Outbox.objects.get(order__number=second)
+    row = Notification.objects.get(order__number=second, kind="callback_link")
     link = re.search(r"https?://\S+/callback/\S+/", row.body).group(0)
     assert link.startswith(base)
     context.close()

@@ -9,9 +9,10 @@ import pytest
 from django.urls import reverse
 
 from jiesu.catalogue.models import Channel
-from jiesu.followup import notify, services
-from jiesu.followup.models import Outbox, OutboxStatus
+from jiesu.followup import services
 from jiesu.followup.script import callback_script
+from jiesu.integrations.models import DeliveryStatus, Notification
+from jiesu.integrations.notifications import send_message
 from jiesu.orders import actions, tasks
 from jiesu.orders.errors import IllegalTransition, InvalidInput
 from jiesu.orders.models import Callback, Event, Resolution, Satisfaction, WorkOrder
@@ -57,8 +58,8 @@ def test_the_callback_task_sends_the_link_by_sms_once_per_round(city, new_order,
     order = _replied(city, new_order)
     assert _run_task(order, django_capture_on_commit_callbacks) == "queued"
     assert WorkOrder.objects.get(pk=order.pk).state == State.CALLBACK_DUE
-    row = Outbox.objects.get(order=order)
-    assert row.channel == "sms" and row.to == "13812345678" and row.status == OutboxStatus.QUEUED
+    row = Notification.objects.get(order=order, kind="callback_link")
+    assert row.channel == "sms" and row.to == "13812345678" and row.status == DeliveryStatus.SENT
     assert f"{BASE}/callback/{order.number}/" in row.body
     sent = Event.objects.get(order=order, code="link_sent")
     assert sent.data["auto"] is True and sent.data["round"] == 0 and sent.actor_id is None
@@ -73,9 +74,9 @@ def test_the_callback_task_sends_the_link_by_sms_once_per_round(city, new_order,
     _again = actions.accept_assignment(actor=city.actor("handler"), number=order.number)
     actions.reply_to_order(actor=city.actor("handler"), number=order.number, body="再次处理。", outcome="solved")
     _run_task(order, django_capture_on_commit_callbacks)
-    assert Outbox.objects.filter(order=order).count() == 2
+    assert Notification.objects.filter(order=order, kind="callback_link").count() == 2
     assert services.auto_send_link(order.pk) is None
-    assert Outbox.objects.filter(order=order).count() == 2
+    assert Notification.objects.filter(order=order, kind="callback_link").count() == 2
 
 
 def test_the_sweep_that_queues_a_lost_callback_sends_the_link_too(city, new_order, public_base,
@@ -88,7 +89,7 @@ def test_the_sweep_that_queues_a_lost_callback_sends_the_link_too(city, new_orde
     with django_capture_on_commit_callbacks(execute=True):
         result = services.sweep(now=clock.now() + dt.timedelta(minutes=30))
     assert result.callbacks_queued == 1
-    assert Outbox.objects.filter(order=order, channel="sms").count() == 1
+    assert Notification.objects.filter(order=order, kind="callback_link", channel="sms").count() == 1
 
 
 def test_no_automatic_link_when_off_without_phone_or_base_or_for_proactive(city, new_order, settings,
@@ -104,19 +105,34 @@ def test_no_automatic_link_when_off_without_phone_or_base_or_for_proactive(city,
     _run_task(no_base, django_capture_on_commit_callbacks)
     for order in (off, proactive, no_base):
         assert WorkOrder.objects.get(pk=order.pk).state == State.CALLBACK_DUE
-    assert not Outbox.objects.exists()
+    assert not Notification.objects.filter(kind="callback_link").exists()
 
 
-def test_a_failing_notifier_never_breaks_the_transition(city, new_order, public_base, settings, caplog,
+def test_a_failing_transport_never_breaks_the_transition(city, new_order, public_base, settings,
                                                          django_capture_on_commit_callbacks):
-    settings.JIESU = {**settings.JIESU, "NOTIFY_BACKENDS": {"sms": "no.such.Backend",
-                                                            "email": "jiesu.followup.notify.EmailBackend"}}
+    settings.JIESU = {**settings.JIESU, "NOTIFY_TRANSPORTS": {"sms": "no.such.Transport"}}
+    order = _replied(city, new_order)
+    assert _run_task(order, django_capture_on_commit_callbacks) == "queued"
+    assert WorkOrder.objects.get(pk=order.pk).state == State.CALLBACK_DUE
+    assert Event.objects.filter(order=order, code="link_sent").exists()
+    # The link waits in the queue for its next try (``jiesu deliver``), with the error.
+    row = Notification.objects.get(order=order, kind="callback_link")
+    assert row.status == DeliveryStatus.PENDING and row.attempts == 1 and "No module named" in row.last_error
+
+
+def test_a_template_switched_off_is_logged_not_raised(city, new_order, public_base, caplog,
+                                                      django_capture_on_commit_callbacks):
+    from jiesu.integrations.defaults import seed_templates
+    from jiesu.integrations.models import NotificationTemplate
+
+    seed_templates(NotificationTemplate)
+    NotificationTemplate.objects.filter(kind="callback_link").update(is_active=False)
     order = _replied(city, new_order)
     with caplog.at_level(logging.ERROR, logger="jiesu.followup.services"):
         assert _run_task(order, django_capture_on_commit_callbacks) == "queued"
-    assert WorkOrder.objects.get(pk=order.pk).state == State.CALLBACK_DUE
     assert "automatic callback link" in caplog.text
-    assert not Outbox.objects.exists() and not Event.objects.filter(order=order, code="link_sent").exists()
+    assert WorkOrder.objects.get(pk=order.pk).state == State.CALLBACK_DUE
+    assert not Event.objects.filter(order=order, code="link_sent").exists()
 
 
 # --- 2. the portal's rating asks the link page's questions ----------------------------------
@@ -192,8 +208,12 @@ def test_the_supervisor_pane_shows_the_verification_script(client, city, new_ord
     assert Callback.objects.get(order=order).via == "verify"
 
 
-def test_notifier_interface_unchanged(city):
-    assert notify.send(notify.Message(channel="sms", to="13800000000", body="hi")).status == OutboxStatus.QUEUED
+def test_send_message_is_idempotent_by_key_and_knows_its_channels(city):
+    first = send_message(kind="booking_reminder", channel="sms", to="13800000000", body="hi", key="k1")
+    again = send_message(kind="booking_reminder", channel="sms", to="13800000000", body="hi", key="k1")
+    assert first.pk == again.pk and Notification.objects.count() == 1
+    with pytest.raises(LookupError):
+        send_message(kind="received", channel="pigeon", to="x", body="hi")
 
 
 # --- 3. the link for an order past its deadline without a reply -----------------------------
@@ -210,7 +230,7 @@ def _overdue(city, new_order, capture):
     return WorkOrder.objects.get(pk=order.pk), later
 
 
-def _token(row: Outbox) -> str:
+def _token(row: Notification) -> str:
     return row.body.split("/callback/")[1].split("/")[1].split(" ")[0]
 
 
@@ -219,14 +239,15 @@ def test_the_sweep_sends_the_link_when_the_deadline_passes_without_a_reply(
     from jiesu import clock
 
     order, later = _overdue(city, new_order, django_capture_on_commit_callbacks)
-    row = Outbox.objects.get(order=order)
+    row = Notification.objects.get(order=order, kind="callback_link")
     assert row.channel == "sms" and row.to == "13812345678" and f"{BASE}/callback/{order.number}/" in row.body
     sent = Event.objects.get(order=order, code="link_sent")
     assert sent.data["auto"] is True and sent.data["overdue"]
     # Sweeping again sends nothing more: once per overdue flag.
     with django_capture_on_commit_callbacks(execute=True):
         services.sweep(now=later)
-    assert services.auto_send_link(order.pk) is None and Outbox.objects.filter(order=order).count() == 1
+    assert services.auto_send_link(order.pk) is None
+    assert Notification.objects.filter(order=order, kind="callback_link").count() == 1
     url = reverse("callback_link", args=[order.number, _token(row)])
     with clock.frozen(later):
         page = client.get(url)
@@ -251,7 +272,7 @@ def test_an_overdue_link_dies_when_the_unit_replies_and_is_not_good_for_another_
 
     order, later = _overdue(city, new_order, django_capture_on_commit_callbacks)
     other, _later = _overdue(city, new_order, django_capture_on_commit_callbacks)
-    token = _token(Outbox.objects.get(order=order))
+    token = _token(Notification.objects.get(order=order, kind="callback_link"))
     with clock.frozen(later):
         assert client.get(reverse("callback_link", args=[other.number, token])).status_code == 404
         actions.reply_to_order(actor=city.actor("handler"), number=order.number, body="已处理。", outcome="solved")
@@ -264,7 +285,7 @@ def test_the_supervisor_can_send_the_overdue_link_by_hand(city, new_order, setti
 
     settings.JIESU = {**settings.JIESU, "CALLBACK_LINK_AUTO": False}
     order, later = _overdue(city, new_order, django_capture_on_commit_callbacks)
-    assert not Outbox.objects.exists()
+    assert not Notification.objects.filter(kind="callback_link").exists()
     with clock.frozen(later):
         row = services.send_callback_link(actor=city.actor("supervisor"), number=order.number, channel="email",
                                           base_url=BASE, to="zhang@example.cn")

@@ -11,9 +11,10 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from jiesu import clock
-from jiesu.followup import links, notify, services
-from jiesu.followup.models import Outbox, OutboxStatus, Overdue
+from jiesu.followup import links, services
+from jiesu.followup.models import Overdue
 from jiesu.followup.selectors import callback_queue
+from jiesu.integrations.models import DeliveryStatus, Notification
 from jiesu.orders import actions
 from jiesu.orders.errors import IllegalTransition, InvalidInput, NotAllowed
 from jiesu.orders.models import Callback, Event, Resolution, Satisfaction, WorkOrder
@@ -155,12 +156,12 @@ def test_only_callback_roles_record_overdue_callbacks(city, new_order):
 BASE = "http://testserver"
 
 
-def _send(city, order, channel="sms", **kw) -> Outbox:
+def _send(city, order, channel="sms", **kw) -> Notification:
     return services.send_callback_link(actor=city.actor("supervisor"), number=order.number, channel=channel,
                                        base_url=BASE, **kw)
 
 
-def _token(row: Outbox) -> str:
+def _token(row: Notification) -> str:
     return row.body.split("/callback/")[1].split("/")[1]
 
 
@@ -171,10 +172,12 @@ def _link(order, token) -> str:
 ANSWER = {"contacted": "yes", "resolution": "solved", "satisfaction": "satisfied", "comment": "谢谢，修好了。"}
 
 
-def test_sms_link_goes_to_the_outbox_and_answers_the_callback(client, city, new_order):
+def test_sms_link_is_queued_as_a_notification_and_answers_the_callback(client, city, new_order):
     order = bring_to(city, new_order, State.CALLBACK_DUE)
     row = _send(city, order)
-    assert row.channel == "sms" and row.to == "13812345678" and row.status == OutboxStatus.QUEUED
+    # Queued: the first try runs when the transaction commits (the integrations' queue).
+    assert row.channel == "sms" and row.to == "13812345678" and row.status == DeliveryStatus.PENDING
+    assert row.kind == "callback_link" and row.order_id == order.pk
     assert f"{BASE}/callback/{order.number}/" in row.body
     assert Event.objects.filter(order=order, code="link_sent").get().data["to"] == "138****5678"
     url = _link(order, _token(row))
@@ -261,12 +264,19 @@ def test_the_link_page_says_what_is_missing(client, city, new_order):
     assert WorkOrder.objects.get(pk=order.pk).state == State.CALLBACK_DUE
 
 
-def test_email_link_uses_django_mail_and_keeps_a_copy(city, new_order):
+def test_email_link_goes_through_the_email_transport(city, new_order, settings,
+                                                     django_capture_on_commit_callbacks):
+    settings.JIESU = {**settings.JIESU, "NOTIFY_TRANSPORTS": {"email": "jiesu.integrations.transports.EmailTransport"}}
     order = bring_to(city, new_order, State.CALLBACK_DUE)
     with pytest.raises(InvalidInput):
         _send(city, order, channel="email", to="not an address")
-    row = _send(city, order, channel="email", to="zhang@example.org")
-    assert row.status == OutboxStatus.SENT and len(mail.outbox) == 1
+    with pytest.raises(InvalidInput):  # no address given, and none on the order
+        _send(city, order, channel="email")
+    with django_capture_on_commit_callbacks(execute=True):
+        row = _send(city, order, channel="email", to="zhang@example.org")
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.SENT and len(mail.outbox) == 1
+    assert mail.outbox[0].subject == f"您的诉求 {order.number} 办理得怎么样？"
     assert mail.outbox[0].to == ["zhang@example.org"] and f"/callback/{order.number}/" in mail.outbox[0].body
     token = _token(row)
     assert links.check(WorkOrder.objects.get(pk=order.pk), token, now=clock.now()).via == "web"
@@ -280,16 +290,21 @@ def test_links_only_for_orders_waiting_for_a_callback_and_only_by_callback_roles
     with pytest.raises(NotAllowed):
         services.send_callback_link(actor=city.actor("handler"), number=waiting.number, channel="sms",
                                     base_url=BASE)
-    assert not Outbox.objects.exists()
+    assert not Notification.objects.filter(kind="callback_link").exists()
 
 
-def test_a_notifier_backend_is_a_setting(settings, city):
-    settings.JIESU = {**settings.JIESU, "NOTIFY_BACKENDS": {"sms": "jiesu.followup.notify.OutboxBackend",
-                                                            "email": "jiesu.followup.notify.OutboxBackend"}}
-    row = notify.send(notify.Message(channel="email", to="a@b.c", body="hi"))
-    assert row.status == OutboxStatus.QUEUED and not mail.outbox
-    with pytest.raises(LookupError):
-        notify.send(notify.Message(channel="pigeon", to="x", body="hi"))
+def test_the_link_text_is_the_admins_template(city, new_order):
+    from jiesu.integrations.models import NotificationTemplate
+
+    NotificationTemplate.objects.update_or_create(kind="callback_link", channel="sms", language="zh-hans",
+                                                  defaults={"body": "请评价 {{ number }}：{{ url }}"})
+    order = bring_to(city, new_order, State.CALLBACK_DUE)
+    row = _send(city, order)
+    assert row.body.startswith(f"请评价 {order.number}：{BASE}/callback/{order.number}/")
+    NotificationTemplate.objects.filter(kind="callback_link").update(is_active=False)
+    with pytest.raises(InvalidInput):  # switched off: said so, nothing recorded
+        _send(city, bring_to(city, new_order, State.CALLBACK_DUE))
+    assert Event.objects.filter(code="link_sent").count() == 1
 
 
 # --- the supervisor's screen ----------------------------------------------------------------
@@ -323,11 +338,11 @@ def test_the_supervisor_sends_a_link_from_the_script(supervisor, city, new_order
     order = bring_to(city, new_order, State.CALLBACK_DUE)
     response = supervisor.post(reverse("followup:send_link", args=[order.number]), {"channel": "sms"})
     assert response.status_code == 302 and "tab=callback" in response["Location"]
-    row = Outbox.objects.get()
+    row = Notification.objects.get(kind="callback_link")
     assert "http://testserver/callback/" in row.body
     # Refused (e-mail without an address): a message, nothing sent.
     supervisor.post(reverse("followup:send_link", args=[order.number]), {"channel": "email", "to": ""})
-    assert Outbox.objects.count() == 1
+    assert Notification.objects.filter(kind="callback_link").count() == 1
 
 
 def test_the_overdue_order_has_its_script_on_the_callback_tab(supervisor, city, new_order):

@@ -8,7 +8,7 @@ import pytest
 
 from jiesu import clock
 from jiesu.accounts.policy import Actor
-from jiesu.followup.models import Outbox
+from jiesu.integrations.models import Notification
 from jiesu.services import actions, selectors
 from jiesu.services.errors import InvalidInput, NotAllowed, NotFound, SlotFull, WrongState
 from jiesu.services.models import Booking, BookingEvent, BookingStatus
@@ -40,14 +40,14 @@ def test_booking_gives_a_code_a_window_an_event_and_a_text(svc, django_capture_o
     assert len(booking.code) == 8 and booking.status == BookingStatus.BOOKED
     assert booking.end == at(f"{MONDAY} 10:30") and booking.window.name == "1号窗口"
     assert list(booking.events.values_list("code", flat=True)) == ["booked"]
-    sms = Outbox.objects.get(kind="booking_confirmed")
+    sms = Notification.objects.get(kind="booking_confirmed")
     assert sms.to == "13812345678" and booking.code in sms.body and "朝阳公证处服务大厅" in sms.body
 
 
 def test_a_will_says_it_needs_the_applicant_in_person(svc, django_capture_on_commit_callbacks):
     with clock.frozen(at(f"{MONDAY} 08:00")), django_capture_on_commit_callbacks(execute=True):
         _book(svc, f"{MONDAY} 10:00", matter=svc.will)
-    assert "本人" in Outbox.objects.get().body
+    assert "本人" in Notification.objects.get(kind="booking_confirmed").body
     assert svc.will.in_person_required and "第二十六条" in svc.will.in_person_reason
 
 
@@ -178,7 +178,7 @@ def test_the_sweep_marks_no_shows_and_sends_reminders(city, svc, django_capture_
     statuses = dict(Booking.objects.values_list("code", "status"))
     assert statuses[missed.code] == "no_show" and statuses[came.code] == "checked_in"
     assert statuses[later.code] == "booked"
-    reminder = Outbox.objects.get(kind="booking_reminder")
+    reminder = Notification.objects.get(kind="booking_reminder")
     assert reminder.to == "13700000000" and tomorrow.code in reminder.body
 
 

@@ -160,7 +160,7 @@ class CallbackForm(DeskForm):
     solved = forms.ChoiceField(choices=YES_NO, required=False)  # older form of ``resolution``
     resolution = forms.ChoiceField(choices=[("", ""), *Resolution.choices], required=False)
     satisfaction = forms.ChoiceField(choices=[("", ""), *Satisfaction.choices], required=False)
-    via = forms.ChoiceField(choices=[c for c in CallbackVia.choices if c[0] != CallbackVia.WEB],
+    via = forms.ChoiceField(choices=[c for c in CallbackVia.choices if c[0] not in (CallbackVia.WEB, CallbackVia.NONE)],
                             initial=CallbackVia.PHONE)
     note = forms.CharField(max_length=2000, required=False)
 

@@ -156,6 +156,8 @@ def timeline(events: list[Event]) -> list[Row]:
             if d.get("unreachable"):
                 details.append((_("Requester unreachable") if d.get("overdue") else _("Closed as unreachable"),
                                 _yes(True)))
+            if d.get("reason_code") == "no_contact":
+                details.append((_("Why"), _("The requester left neither a phone nor an e-mail.")))
         elif code == EventCode.REOPENED:
             details.append((_("Times reopened"), d.get("reopen_count", "")))
         elif code == EventCode.URGED:

@@ -1,17 +1,6 @@
 from django.contrib import admin
 
-from jiesu.followup.models import Outbox, Overdue
-
-
-@admin.register(Outbox)
-class OutboxAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "channel", "to", "kind", "status", "order")
-    list_filter = ("channel", "status", "kind")
-    search_fields = ("to", "order__number")
-    readonly_fields = [f.name for f in Outbox._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
+from jiesu.followup.models import Overdue
 
 
 @admin.register(Overdue)

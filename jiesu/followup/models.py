@@ -1,44 +1,12 @@
-"""Follow-up's own rows: the notification outbox and the overdue flags of the sweep."""
+"""Follow-up's own rows: the overdue flags of the sweep. (Its messages, the callback link among
+them, are ``jiesu.integrations`` notifications.)"""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from jiesu.orders.models import Assignment, WorkOrder
-
-
-class OutboxStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued for the gateway")
-    SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
-
-
-class Outbox(models.Model):
-    """Every message Jiesu sends (SMS, e-mail), kept for admins to read. The outbox backend
-    only queues here; an SMS gateway (outside Jiesu) delivers the queued rows."""
-
-    channel = models.CharField(_("channel"), max_length=16)
-    to = models.CharField(_("to"), max_length=254)
-    subject = models.CharField(_("subject"), max_length=200, blank=True)
-    body = models.TextField(_("text"))
-    order = models.ForeignKey(WorkOrder, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    kind = models.CharField(_("kind"), max_length=32, default="callback_link")
-    status = models.CharField(_("status"), max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.QUEUED)
-    error = models.TextField(_("error"), blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(_("created at"), db_index=True)
-
-    class Meta:
-        verbose_name = _("outbox message")
-        verbose_name_plural = _("outbox")
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.channel} → {self.to}"
 
 
 class Overdue(models.Model):

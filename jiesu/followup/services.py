@@ -8,20 +8,21 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
-from django.utils import translation
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jiesu import clock
 from jiesu.accounts.policy import Action, Actor
 from jiesu.catalogue.models import Channel
-from jiesu.followup import links, notify
+from jiesu.followup import links
 from jiesu.followup.conf import knob, max_attempts
-from jiesu.followup.models import Outbox, Overdue
+from jiesu.followup.models import Overdue
+from jiesu.integrations.models import Notification, NotificationKind
+from jiesu.integrations.notifications import send_message
 from jiesu.orders.actions.base import MAX_REASON, clean_text, lock_order, require
 from jiesu.orders.actions.followup import (
+    NO_CONTACT,
+    has_contact,
     is_verified,
     open_callback,
     record_callback,
@@ -40,6 +41,7 @@ from jiesu.orders.models import (
     Resolution,
     Satisfaction,
     WorkOrder,
+    mask_email,
     mask_phone,
 )
 from jiesu.orders.states import IN_HANDLING, State
@@ -108,9 +110,20 @@ def _flag_overdue(assignment_id: int, order_id: int, now: dt.datetime) -> int:
         Overdue.objects.create(assignment=a, order=order, due_at=a.due_at, detected_at=now)
         record(order=order, code=EventCode.OVERDUE, actor_id=None, at=now, assignment=a,
                data={"unit": a.unit.code, "due_at": a.due_at.isoformat(), "extended": a.extended})
-        if auto_link_enabled():  # the requester hears of it and can answer, as after a reply
+        if order.channel != Channel.PROACTIVE and not has_contact(order):
+            # Nobody to ask how things stand: the flag's callback is unreachable at once.
+            transaction.on_commit(lambda: _no_contact_overdue(order.number, now))
+        elif auto_link_enabled():  # the requester hears of it and can answer, as after a reply
             transaction.on_commit(lambda: auto_send_link(order_id, now=now))
     return 1
+
+
+def _no_contact_overdue(number: str, now: dt.datetime) -> None:
+    try:
+        with clock.frozen(now):
+            record_overdue_callback(actor=Actor.system(), number=number, reached=False, via=CallbackVia.NONE)
+    except Exception:  # noqa: BLE001 - the flag stays on the supervisor's list instead
+        log.exception("recording the no-contact callback of overdue order %s failed", number)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,6 +176,11 @@ def record_overdue_callback(
         else:
             contacted, resolution, solved, satisfaction = _answers(reached, contacted, resolution, solved,
                                                                    satisfaction)
+        no_contact = not reached and not is_verified(order) and not has_contact(order)
+        if no_contact:
+            via = CallbackVia.NONE
+        elif via == CallbackVia.NONE:
+            raise InvalidInput(_("The requester left a contact: record how they were tried."), field="via")
         attempt = flag.callback_attempts + 1
         callback = Callback.objects.create(
             order=order, attempt=attempt, via=via, reached=reached, contacted=contacted, solved=solved,
@@ -177,9 +195,11 @@ def record_overdue_callback(
             order.solved, order.resolution, order.satisfaction = solved, resolution, satisfaction
             order.save(update_fields=["solved", "resolution", "satisfaction", "updated_at"])
             flag.done_at = now
-        elif attempt >= max_attempts():
+        elif attempt >= max_attempts() or no_contact:
             flag.done_at = now
             data["unreachable"] = True
+            if no_contact:
+                data["reason_code"] = NO_CONTACT
         flag.save(update_fields=["callback_attempts", "done_at"])
         record(order=order, code=EventCode.CALLBACK, actor_id=actor.user_id, at=now, reason=note,
                assignment=flag.assignment, data=data)
@@ -212,13 +232,14 @@ def link_url(base_url: str, order: WorkOrder, token: str) -> str:
     return base_url.rstrip("/") + path
 
 
-def send_callback_link(*, actor: Actor, number: str, channel: str, base_url: str, to: str = "") -> Outbox:
+def send_callback_link(*, actor: Actor, number: str, channel: str, base_url: str, to: str = "") -> Notification:
     """Send the requester a signed link to answer the callback themselves: by SMS to the
-    primary requester's phone, or by e-mail to the address they gave on the phone."""
-    if channel not in notify.CHANNELS:
+    primary requester's phone, or by e-mail to the address they gave on the phone (or, left
+    empty, the one they gave with the request)."""
+    if channel not in LINK_CHANNELS:
         raise InvalidInput(_("Choose SMS or e-mail."), field="channel")
     to = (to or "").strip()
-    if channel == "email" and ("@" not in to or len(to) > 254 or any(c.isspace() for c in to)):
+    if channel == "email" and to and ("@" not in to or len(to) > 254 or any(c.isspace() for c in to)):
         raise InvalidInput(_("Give the requester's e-mail address."), field="to")
     with transaction.atomic():
         order = lock_order(number)
@@ -233,56 +254,72 @@ def send_callback_link(*, actor: Actor, number: str, channel: str, base_url: str
             to = _requester_phone(order)
             if not to:
                 raise InvalidInput(_("The order has no phone number to send to."), field="channel")
+        elif not to:
+            to = _requester_email(order)
+            if not to:
+                raise InvalidInput(_("Give the requester's e-mail address."), field="to")
         return _send_link(order, channel=channel, to=to, base_url=base_url, actor_id=actor.user_id, overdue=flag)
 
 
 def _requester_phone(order: WorkOrder) -> str:
-    requester = order.requesters.order_by("-is_primary", "id").first()
-    return requester.phone if requester is not None and requester.phone else ""
+    requester = order.requesters.exclude(phone="").order_by("-is_primary", "id").first()
+    return requester.phone if requester is not None else ""
+
+
+def _requester_email(order: WorkOrder) -> str:
+    requester = order.requesters.exclude(email="").order_by("-is_primary", "id").first()
+    return requester.email if requester is not None else ""
+
+
+def _contact(order: WorkOrder) -> tuple[str, str] | None:
+    """Where the automatic link goes: SMS to a phone if there is one, else e-mail."""
+    phone = _requester_phone(order)
+    if phone:
+        return "sms", phone
+    email = _requester_email(order)
+    return ("email", email) if email else None
 
 
 def _send_link(order: WorkOrder, *, channel: str, to: str, base_url: str, actor_id: int | None,
-               auto: bool = False, overdue: Overdue | None = None) -> Outbox:
+               auto: bool = False, overdue: Overdue | None = None) -> Notification:
     """Sign, record (``link_sent``) and send; the caller holds the order's lock. With
-    ``overdue``, the link answers that overdue flag's callback (no reply was given in time)."""
+    ``overdue``, the link answers that overdue flag's callback (no reply was given in time).
+    The message is the ``callback_link`` template (admin-editable, both languages) and goes
+    through the integrations' queue: after the commit, retried, never blocking the order."""
     now = clock.now()
     token, expires = links.make_token(order, via=CallbackVia.SMS if channel == "sms" else CallbackVia.WEB, now=now,
                                       overdue_id=overdue.pk if overdue is not None else None)
     url = link_url(base_url, order, token)
-    data = {"channel": channel, "to": mask_phone(to) if channel == "sms" else _mask_email(to),
+    data = {"channel": channel, "to": mask_phone(to) if channel == "sms" else mask_email(to),
             "expires_at": expires.isoformat(), "round": order.reopen_count}
     if auto:
         data["auto"] = True
     if overdue is not None:
         data["overdue"] = overdue.pk
-    record(order=order, code=EventCode.LINK_SENT, actor_id=actor_id, at=now, data=data)
-    values = {"number": order.number, "url": url, "days": links.link_days()}
-    with translation.override(settings.LANGUAGE_CODE):
-        if overdue is not None:
-            body = gettext(
-                "12345 hotline: your request %(number)s has passed its deadline without a reply from the unit. "
-                "Please tell us how things stand: %(url)s (valid for %(days)s days)"
-            ) % values
-        else:
-            body = gettext(
-                "12345 hotline: the unit has replied to your request %(number)s. Please tell us whether "
-                "it is solved and whether you are satisfied: %(url)s (valid for %(days)s days)"
-            ) % values
-        subject = gettext("Your request %(number)s: how did it go?") % {"number": order.number}
-    message = notify.Message(channel=channel, to=to, body=body, subject=subject, order_id=order.pk,
-                             created_by_id=actor_id)
-    return notify.send(message)
+    event = record(order=order, code=EventCode.LINK_SENT, actor_id=actor_id, at=now, data=data)
+    context = {"number": order.number, "url": url, "days": links.link_days(), "overdue": overdue is not None}
+    row = send_message(kind=NotificationKind.CALLBACK_LINK, channel=channel, to=to, context=context,
+                       order_id=order.pk, key=f"e{event.pk}:callback_link:{channel}")
+    if row is None:
+        # The admin switched the template off: say so rather than pretend it went out.
+        raise InvalidInput(_("The callback link message is switched off in the notification templates."),
+                           field="channel")
+    return row
+
+
+LINK_CHANNELS = ("sms", "email")
 
 
 def auto_link_enabled() -> bool:
     return bool(knob("CALLBACK_LINK_AUTO", True))
 
 
-def auto_send_link(order_id: int, now: dt.datetime | None = None) -> Outbox | None:
-    """The signed link by SMS to the primary requester, sent by itself when an order enters
-    ``callback_due`` or the sweep finds it past its deadline without a reply
-    (``JIESU["CALLBACK_LINK_AUTO"]``, on by default): once per callback round or overdue flag;
-    not for a proactive item (no requester) nor an order without a requester's phone; only with
+def auto_send_link(order_id: int, now: dt.datetime | None = None) -> Notification | None:
+    """The signed link by SMS to the primary requester (by e-mail to a requester who left only
+    an address), sent by itself when an order enters ``callback_due`` or the sweep finds it
+    past its deadline without a reply (``JIESU["CALLBACK_LINK_AUTO"]``, on by default): once
+    per callback round or overdue flag; not for a proactive item (no requester) nor an order
+    without any contact (recorded as unreachable instead, see ``queue_callback``); only with
     ``JIESU["PUBLIC_BASE_URL"]`` (there is no request to take the address from). Never raises:
     a failure is logged and the supervisor still has the phone script and the *Send* buttons."""
     if not auto_link_enabled():
@@ -297,7 +334,7 @@ def auto_send_link(order_id: int, now: dt.datetime | None = None) -> Outbox | No
         return None
 
 
-def _auto_send(order_id: int) -> Outbox | None:
+def _auto_send(order_id: int) -> Notification | None:
     base_url = str(knob("PUBLIC_BASE_URL") or "")
     with transaction.atomic():
         order = lock_order(order_id)
@@ -308,27 +345,27 @@ def _auto_send(order_id: int) -> Outbox | None:
                                     data__auto=True)
         if (sent.filter(data__overdue=flag.pk) if flag is not None else sent.exclude(data__has_key="overdue")).exists():
             return None  # once per callback round, once per overdue flag
-        to = _requester_phone(order)
-        if not to:
-            return None
+        contact = _contact(order)
+        if contact is None:
+            return None  # no contact at all: queue_callback / the sweep record it as unreachable
         if not base_url:
             log.warning("automatic callback link for order %s not sent: set JIESU_PUBLIC_BASE_URL", order.number)
             return None
-        return _send_link(order, channel="sms", to=to, base_url=base_url, actor_id=None, auto=True, overdue=flag)
+        channel, to = contact
+        return _send_link(order, channel=channel, to=to, base_url=base_url, actor_id=None, auto=True, overdue=flag)
 
 
 def queue_callback(*, actor: Actor, number: str) -> WorkOrder:
-    """replied → callback_due (``open_callback``), then, after commit, the automatic link."""
+    """replied → callback_due (``open_callback``), then, after commit, the automatic link. A
+    requester who left no phone and no e-mail cannot be asked: the callback is recorded as
+    unreachable at once (``reason_code: no_contact``) and the order closes."""
     order = open_callback(actor=actor, number=number)
+    if order.channel != Channel.PROACTIVE and not has_contact(order):
+        return record_callback(actor=Actor.system(), number=order.number, reached=False, via=CallbackVia.NONE)
     if auto_link_enabled():
         order_id = order.pk
         transaction.on_commit(lambda: auto_send_link(order_id))
     return order
-
-
-def _mask_email(address: str) -> str:
-    name, _at, domain = address.partition("@")
-    return (name[:1] + "***@" + domain) if domain else "***"
 
 
 def answer_by_link(

@@ -23,6 +23,7 @@ from jiesu.followup import exports, periods, selectors, services
 from jiesu.followup.conf import knob
 from jiesu.followup.present import COUNT_LABELS, LEVEL_LABELS, RATE_GROUPS, RATE_LABELS, reasons, text
 from jiesu.followup.rates import Card
+from jiesu.integrations.models import DeliveryStatus
 from jiesu.orders.errors import DomainError
 
 RATE_HEADS = [(name, RATE_LABELS[name]) for name, _parts in RATE_GROUPS]
@@ -241,8 +242,9 @@ def send_link(request: HttpRequest, number: str) -> HttpResponse:
     except DomainError as err:
         messages.error(request, str(err))
     else:
-        if row.status == "failed":
-            messages.error(request, _("The link could not be sent: %(error)s") % {"error": row.error[:200]})
+        row.refresh_from_db()  # the first try ran when the service's transaction committed
+        if row.status == DeliveryStatus.FAILED or row.last_error:
+            messages.error(request, _("The link could not be sent: %(error)s") % {"error": row.last_error[:200]})
         else:
             messages.success(request, _("Callback link for %(number)s sent (%(channel)s).") % {
                 "number": number, "channel": "SMS" if channel == "sms" else _("e-mail")})

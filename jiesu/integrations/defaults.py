@@ -3,6 +3,22 @@ Kept here, not in the migration, so that ``seed_templates`` can restore a delete
 
 from __future__ import annotations
 
+# The callback link (jiesu.followup): ``overdue`` when the deadline passed without a reply.
+CALLBACK_LINK_ZH = (
+    "{% if overdue %}【12345】您的诉求 {{ number }} 已超过办理时限，承办单位尚未答复。请告诉我们办理情况："
+    "{{ url }}（{{ days }} 天内有效）{% else %}【12345】您的诉求 {{ number }} 承办单位已答复。请告诉我们是否解决、"
+    "是否满意：{{ url }}（{{ days }} 天内有效）{% endif %}")
+CALLBACK_LINK_EN = (
+    "{% if overdue %}12345 hotline: your request {{ number }} has passed its deadline without a reply from the "
+    "unit. Please tell us how things stand: {{ url }} (valid for {{ days }} days){% else %}12345 hotline: the unit "
+    "has replied to your request {{ number }}. Please tell us whether it is solved and whether you are satisfied: "
+    "{{ url }} (valid for {{ days }} days){% endif %}")
+# What migration 0002 seeded before the link had an overdue form: 0003 replaces it if unedited.
+OLD_CALLBACK_LINK = {
+    "zh-hans": "【12345】请对诉求 {{ number }} 的办理结果进行评价：{{ url }}",
+    "en": "12345 hotline: please tell us how request {{ number }} went: {{ url }}",
+}
+
 # (kind, channel, language, subject, body)
 DEFAULT_TEMPLATES: list[tuple[str, str, str, str, str]] = [
     ("received", "sms", "zh-hans", "",
@@ -13,10 +29,10 @@ DEFAULT_TEMPLATES: list[tuple[str, str, str, str, str]] = [
      "【12345】您的诉求 {{ number }} 承办单位已答复，稍后我们将回访您的办理结果。"),
     ("replied", "sms", "en", "",
      "12345 hotline: the unit has replied to your request {{ number }}. We will call back to ask how it went."),
-    ("callback_link", "sms", "zh-hans", "",
-     "【12345】请对诉求 {{ number }} 的办理结果进行评价：{{ url }}"),
-    ("callback_link", "sms", "en", "",
-     "12345 hotline: please tell us how request {{ number }} went: {{ url }}"),
+    ("callback_link", "sms", "zh-hans", "", CALLBACK_LINK_ZH),
+    ("callback_link", "sms", "en", "", CALLBACK_LINK_EN),
+    ("callback_link", "email", "zh-hans", "您的诉求 {{ number }} 办理得怎么样？", CALLBACK_LINK_ZH),
+    ("callback_link", "email", "en", "Your request {{ number }}: how did it go?", CALLBACK_LINK_EN),
     ("assigned", "email", "zh-hans", "新派单：{{ number }}（{{ role }}）",
      "{{ unit }}：\n\n工单 {{ number }}（{{ category }}）已派给贵单位{{ role }}，办理时限 {{ due }}。\n"
      "诉求：{{ title }}\n地址：{{ address }}\n\n请登录工作台签收办理。"),

@@ -26,6 +26,10 @@ class NotificationKind(models.TextChoices):
     ASSIGNED = "assigned", _("Handler: new assignment")
     DEADLINE_SOON = "deadline_soon", _("Handler: deadline approaching")
     REOPENED = "reopened", _("Handler: order reopened")
+    # The legal services' messages (jiesu.services.tasks): their text is written there.
+    BOOKING_CONFIRMED = "booking_confirmed", _("Requester: appointment booked")
+    BOOKING_MOVED = "booking_moved", _("Requester: appointment moved")
+    BOOKING_REMINDER = "booking_reminder", _("Requester: appointment reminder")
 
 
 class NotifyChannel(models.TextChoices):

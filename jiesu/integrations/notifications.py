@@ -1,8 +1,10 @@
 """Notifications to requesters and handlers, triggered by the order history.
 
 Requesters (SMS to every requester's phone, merged ones included): *received* (with the
-number), *replied*. The callback link is sent by ``jiesu.followup`` through its own
-``notify`` interface; ``TransportBackend`` below routes it through the same transports.
+number), *replied*, and the *callback link* (``jiesu.followup`` calls ``send_message``: SMS,
+or e-mail to a requester who left only an address). Every message — these, the handlers' and
+the legal services' booking messages — is a ``Notification`` row sent by the channel's
+transport, queued and retried the same way: there is no other way out.
 Handlers and unit leads (e-mail, to the users of the unit who have an address): *assigned*
 (lead and co-handling units), *reopened* (the lead unit), *deadline soon* (``remind_deadlines``,
 run by ``jiesu deliver``).
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -216,22 +219,28 @@ def send_due(*, now: dt.datetime | None = None) -> int:
     return len(ids)
 
 
-class TransportBackend:
-    """A ``jiesu.followup.notify`` backend (``JIESU["NOTIFY_BACKENDS"]``) that keeps the
-    outbox row and hands the message to this module's queued, retried transports, so that the
-    callback link reaches a real SMS gateway. The outbox row says *queued*; the notification
-    row (admin: Integrations → Notifications) has the delivery's outcome."""
-
-    def send(self, message: Any) -> Any:
-        from jiesu.followup.models import OutboxStatus
-        from jiesu.followup.notify import _row
-
-        outbox = _row(message, OutboxStatus.QUEUED)
-        now = clock.now()
-        row = Notification.objects.create(
-            key=f"outbox{outbox.pk}", kind=message.kind if message.kind in K.values else K.CALLBACK_LINK,
-            channel=message.channel, to=message.to, subject=message.subject[:200], body=message.body,
-            order_id=message.order_id, created_at=now, next_attempt_at=now)
+def send_message(*, kind: str, channel: str, to: str, context: dict[str, Any] | None = None, body: str = "",
+                 subject: str = "", order_id: int | None = None, key: str = "") -> Notification | None:
+    """One message through the one notification path: a row, then (after the commit) a task
+    that tries the channel's transport, retried with backoff (``deliver``). The text is the
+    kind's template rendered with ``context``, or ``body``/``subject`` as given by a caller
+    that writes its own text (the legal services' booking messages). Returns the row, or None
+    when the admin switched the template off. ``key`` makes it idempotent (a second call
+    with the same key returns the first row and sends nothing)."""
+    if channel not in NotifyChannel.values:
+        raise LookupError(f"unknown channel {channel!r}")
+    if context is not None:
+        text = render(kind, channel, context)
+        if text is None:
+            return None
+        subject, body = text
+    now = clock.now()
+    row, created = Notification.objects.get_or_create(
+        key=(key or f"{kind}:{uuid.uuid4().hex}")[:120],
+        defaults={"kind": kind, "channel": channel, "to": to, "subject": subject[:200], "body": body,
+                  "order_id": order_id, "created_at": now, "next_attempt_at": now})
+    if created:
         pk = row.pk
+        # robust: a task backend that is down leaves the row for ``jiesu deliver``.
         transaction.on_commit(lambda: _queue(pk), robust=True)
-        return outbox
+    return row

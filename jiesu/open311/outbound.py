@@ -82,7 +82,10 @@ def _form(row: Outbound) -> dict[str, str]:
     hidden = order.is_confidential or (requester is not None and requester.wants_confidential)
     if requester is not None and not hidden:
         # The unit contacts the requester itself (Art. 16); a confidential report hides them.
-        form["phone"] = requester.phone
+        if requester.phone:
+            form["phone"] = requester.phone
+        if requester.email:
+            form["email"] = requester.email
         if requester.name:
             form["first_name"] = requester.name
     return form

@@ -109,9 +109,6 @@ def _problems(data: NewRequest, service: ServiceInfo) -> tuple[list[str], dict]:
         problems.append(_("description must be plain text without HTML."))
     if "\x00" in description:
         problems.append(_("description contains invalid characters."))
-    if not data.phone.strip():
-        # A 12345 request is always called back (回访), so the requester's phone is needed.
-        problems.append(_("phone is required: every request is called back to ask whether it was solved."))
     if data.media_url:
         try:
             URLValidator(schemes=["http", "https"])(data.media_url)
@@ -159,7 +156,11 @@ def submit_request(*, actor: Actor, api_key: ApiKey, data: NewRequest) -> tuple[
                 request_type=service.request_type or RequestType.COMPLAINT,
                 channel=Channel.OPEN311,
                 content=data.description.strip() or service.name,
-                requesters=[actions.RequesterInput(phone=data.phone.strip(), name=name[:64])],
+                # Every contact field is optional (the spec): without a phone the callback link
+                # goes by e-mail, and without either the callback is recorded as unreachable
+                # (jiesu.followup.services, docs/followup.md).
+                requesters=[actions.RequesterInput(phone=data.phone.strip(), email=data.email.strip(),
+                                                   name=name[:64])],
                 title=service.name[:120],
                 address=data.address_string.strip(),
                 category_code=service.category_code,

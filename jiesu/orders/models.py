@@ -137,6 +137,14 @@ def mask_phone(phone: str) -> str:
     return "*" * len(p)
 
 
+def mask_email(address: str) -> str:
+    """z***@example.com: the domain and the first letter, never the whole name."""
+    name, _at, domain = (address or "").partition("@")
+    if not address:
+        return ""
+    return (name[:1] + "***@" + domain) if domain else "***"
+
+
 def mask_name(name: str) -> str:
     return (name[:1] + "*" * max(len(name) - 1, 1)) if name else ""
 
@@ -144,7 +152,10 @@ def mask_name(name: str) -> str:
 class Requester(models.Model):
     order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="requesters")
     name = models.CharField(_("name"), max_length=64, blank=True)
-    phone = models.CharField(_("phone"), max_length=20, db_index=True)
+    # Blank only for a channel without a phone (Open311): then an e-mail, or nothing at all
+    # (匿名); a call always has a number, and intake requires it for every other channel.
+    phone = models.CharField(_("phone"), max_length=20, db_index=True, blank=True)
+    email = models.EmailField(_("e-mail"), max_length=254, blank=True)
     is_primary = models.BooleanField(default=True)
     wants_confidential = models.BooleanField(_("keep my identity confidential"), default=False)
     # Where this requester came from when orders were merged.
@@ -168,6 +179,14 @@ class Requester(models.Model):
     @property
     def masked_name(self) -> str:
         return mask_name(self.name)
+
+    @property
+    def masked_email(self) -> str:
+        return mask_email(self.email)
+
+    @property
+    def has_contact(self) -> bool:
+        return bool(self.phone or self.email)
 
 
 class AssignmentRole(models.TextChoices):
@@ -300,6 +319,9 @@ class CallbackVia(models.TextChoices):
     # A proactive item (未诉先办) has no requester: the centre verifies the result on site or
     # with the unit instead of calling back.
     VERIFY = "verify", _("Verified by the centre (proactive item)")
+    # The requester left neither a phone nor an e-mail (an anonymous Open311 report): nobody
+    # can be asked, and the callback is recorded as unreachable at once.
+    NONE = "none", _("No contact given")
 
 
 class Callback(models.Model):

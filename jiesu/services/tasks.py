@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from jiesu.deadlines.calendar import SHANGHAI
-from jiesu.followup import notify
+from jiesu.integrations.notifications import send_message
 from jiesu.services.models import Booking
 
 
@@ -36,7 +36,11 @@ def notify_booking(booking_id: int, kind: str) -> None:
     booking = Booking.objects.select_related("point", "matter").filter(pk=booking_id).first()
     if booking is None:
         return
-    notify.send(notify.Message(channel="sms", to=booking.phone, body=booking_text(booking, kind), kind=kind))
+    # One key per booking, kind and slot: a task run twice sends once; a booking moved twice
+    # gets both messages.
+    when = int(booking.start.timestamp())
+    send_message(kind=kind, channel="sms", to=booking.phone, body=booking_text(booking, kind),
+                 key=f"booking{booking.pk}:{kind}:{when}")
 
 
 @task()

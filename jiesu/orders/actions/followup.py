@@ -25,6 +25,9 @@ from jiesu.orders.models import (
 )
 from jiesu.orders.states import IN_HANDLING, State
 
+# The reason code of a callback recorded as unreachable because there was no contact at all.
+NO_CONTACT = "no_contact"
+
 
 def open_callback(*, actor: Actor, number: str) -> WorkOrder:
     """replied → callback_due: the reply is in, the centre now asks the requester."""
@@ -57,7 +60,9 @@ def record_callback(
 ) -> WorkOrder:
     """One callback attempt. Reached: the answers decide (``reopens``): the order closes, or it
     is reopened to the same unit with the requester's words as the reason. Not reached: after
-    the configured number of tries the order closes as unreachable.
+    the configured number of tries the order closes as unreachable — at once when the requester
+    left no phone and no e-mail (``via=none``, ``reason_code: no_contact``: there is nobody to
+    try again).
 
     ``resolution`` (solved / partly / unsolved) wins over the older boolean ``solved``."""
     note = clean_text(note, field="note", label=_("the note"), required=False, max_length=MAX_REASON)
@@ -82,6 +87,11 @@ def record_callback(
         else:
             contacted = solved = None
             satisfaction = resolution = ""
+        no_contact = not reached and not verify and not has_contact(order)
+        if no_contact:
+            via = CallbackVia.NONE
+        elif via == CallbackVia.NONE:
+            raise InvalidInput(_("The requester left a contact: record how they were tried."), field="via")
         now = clock.now()
         attempt = order.callback_attempts + 1
         callback = Callback.objects.create(
@@ -96,9 +106,11 @@ def record_callback(
             order.solved, order.resolution, order.satisfaction = solved, resolution, satisfaction
             reopen = resolution == Resolution.UNSOLVED if verify else reopens(resolution, satisfaction)
             target = State.REOPENED if reopen else State.CLOSED
-        elif attempt >= _max_attempts():
+        elif attempt >= _max_attempts() or no_contact:
             target = State.CLOSED
             data["unreachable"] = True
+            if no_contact:
+                data["reason_code"] = NO_CONTACT
         else:
             target = State.CALLBACK_DUE
         if target == State.CLOSED:
@@ -116,6 +128,11 @@ def record_callback(
                                        _("The requester is not satisfied or the problem is not solved.")),
                    data={"reopen_count": order.reopen_count, "callback": callback.pk, "via": via})
     return order
+
+
+def has_contact(order: WorkOrder) -> bool:
+    """Whether any requester of the order left a phone or an e-mail to be called back on."""
+    return order.requesters.exclude(phone="", email="").exists()
 
 
 def is_verified(order: WorkOrder) -> bool:

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -43,11 +45,17 @@ PHONE_RE = re.compile(r"^(?:\+?86[- ]?)?(?:1[3-9]\d{9}|(?:0\d{2,3}[- ]?)?[2-9]\d
 TRIAGE_HOURS = 2
 
 
+# Channels whose requester may leave no phone: an Open311 client sends one only if the person
+# typed it (the spec makes every contact field optional). Everything else comes with a number.
+NO_PHONE_CHANNELS = frozenset({Channel.OPEN311})
+
+
 @dataclass(frozen=True)
 class RequesterInput:
-    phone: str
+    phone: str = ""
     name: str = ""
     wants_confidential: bool = False
+    email: str = ""
 
 
 def normalise_phone(raw: str) -> str:
@@ -60,6 +68,36 @@ def normalise_phone(raw: str) -> str:
     if phone.startswith(("+86", "86")) and len(digits) > 11:
         digits = digits[2:]
     return digits
+
+
+def normalise_email(raw: str) -> str:
+    """A syntactically valid address, its domain in lower case (the name part is the
+    mailbox owner's business); empty stays empty."""
+    address = (raw or "").strip()
+    if not address:
+        return ""
+    try:
+        EmailValidator()(address)
+    except ValidationError:
+        raise InvalidInput(_("“%(email)s” is not a valid e-mail address."), field="email",
+                           email=address[:60]) from None
+    name, _at, domain = address.rpartition("@")
+    return f"{name}@{domain.lower()}"
+
+
+def _requester(r: RequesterInput, channel: str) -> tuple[str, str, bool, str]:
+    if (r.phone or "").strip():
+        phone = normalise_phone(r.phone)
+    elif channel in NO_PHONE_CHANNELS:
+        phone = ""
+    else:
+        raise InvalidInput(_("The requester's phone number is required."), field="phone")
+    return (
+        phone,
+        clean_text(r.name, field="name", label=_("the name"), required=False, max_length=64),
+        bool(r.wants_confidential),
+        normalise_email(r.email),
+    )
 
 
 def _choice(value: str, choices, *, field: str, label) -> str:
@@ -147,14 +185,7 @@ def _validated(
         "area": area,
         "latitude": lat,
         "longitude": lng,
-        "requesters": [
-            (
-                normalise_phone(r.phone),
-                clean_text(r.name, field="name", label=_("the name"), required=False, max_length=64),
-                bool(r.wants_confidential),
-            )
-            for r in requesters
-        ],
+        "requesters": [_requester(r, channel) for r in requesters],
     }
 
 
@@ -248,8 +279,8 @@ def _insert(*, actor: Actor, fields: dict, confidential: bool, draft: bool, proa
     )
     people = Requester.objects.bulk_create(
         [
-            Requester(order=order, phone=phone, name=name, wants_confidential=conf, is_primary=i == 0)
-            for i, (phone, name, conf) in enumerate(requesters)
+            Requester(order=order, phone=phone, name=name, wants_confidential=conf, email=email, is_primary=i == 0)
+            for i, (phone, name, conf, email) in enumerate(requesters)
         ]
     )
     event = record(
@@ -376,12 +407,14 @@ def merge_orders(*, actor: Actor, number: str, into: str, reason: str = "") -> W
                 number=survivor.number, state=state_label(survivor.state),
             )
         now = clock.now()
-        known = set(survivor.requesters.values_list("phone", flat=True))
+        # A requester is the same person by phone, else by e-mail; anonymous ones all move.
+        there = list(survivor.requesters.values_list("phone", "email"))
+        phones, emails = {p for p, _e in there if p}, {e for _p, e in there if e}
         moved = [
-            Requester(order=survivor, phone=r.phone, name=r.name, wants_confidential=r.wants_confidential,
-                      is_primary=False, source_order=duplicate)
+            Requester(order=survivor, phone=r.phone, email=r.email, name=r.name,
+                      wants_confidential=r.wants_confidential, is_primary=False, source_order=duplicate)
             for r in duplicate.requesters.all()
-            if r.phone not in known
+            if _is_new(r, phones, emails)
         ]
         Requester.objects.bulk_create(moved)
         duplicate.assignments.exclude(state=AssignmentState.CANCELLED).update(state=AssignmentState.CANCELLED)
@@ -396,6 +429,12 @@ def merge_orders(*, actor: Actor, number: str, into: str, reason: str = "") -> W
         record(order=survivor, code=EventCode.ABSORBED, actor_id=actor.user_id, at=now, reason=reason,
                data={"duplicate": duplicate.number, "requesters_added": len(moved)})
     return survivor
+
+
+def _is_new(r: Requester, phones: set[str], emails: set[str]) -> bool:
+    if r.phone:
+        return r.phone not in phones
+    return r.email not in emails if r.email else True
 
 
 def queue_triage(order_id: int) -> None:
