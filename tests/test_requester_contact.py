@@ -28,6 +28,17 @@ EMAIL_ONLY = actions.RequesterInput(email="Zhang.San@Example.ORG", name="张三"
 ANONYMOUS = actions.RequesterInput()
 
 
+@pytest.fixture(autouse=True)
+def _site_language():
+    """A request with ``Accept-Language: en`` leaves English active in this thread (Django's
+    LocaleMiddleware does not switch back): restore the site language for the tests after."""
+    from django.conf import settings
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def public_base(settings):
     settings.JIESU = {**settings.JIESU, "PUBLIC_BASE_URL": BASE}
