@@ -147,6 +147,9 @@ ROUTES: dict[str, str] = {
     "integrations:export": LOGIN,
     "integrations:import": screen("import"),
     "integrations:import_template": screen("import"),
+    # A unit's webhook log and replay: unit leads (their unit's subscriptions only) and admins.
+    "integrations:webhooks": screen("webhooks"),
+    "integrations:webhook_replay": screen("webhooks"),
     # Public legal services: booking for oneself; cancel or move with code + phone.
     "legal:home": PUBLIC,
     "legal:book": PUBLIC_WRITE,

@@ -249,6 +249,8 @@ SCREEN_ROLES: dict[str, frozenset[str]] = {
     "insight": frozenset({Role.ANALYST, Role.SUPERVISOR}),
     # Excel/CSV import with its per-row report (jiesu.integrations).
     "import": frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    # A unit's webhook subscriptions: the delivery log and the replay (jiesu.integrations).
+    "webhooks": frozenset({Role.UNIT_LEAD, Role.ADMIN}),
     # Public legal services (jiesu.services): bookings, outreach, circuit filing, special hotlines.
     "services": frozenset({Role.SERVICE_STAFF, Role.OUTREACH, Role.CALL_TAKER, Role.DISPATCHER, Role.SUPERVISOR,
                            Role.ANALYST, Role.UNIT_LEAD}),

@@ -3,13 +3,17 @@ and the import templates. Views only parse, call and render."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jiesu.desk.views.common import actor_of, may_use, page, staff_required
+from jiesu.integrations import selectors, webhooks
 from jiesu.integrations.conf import knob
 from jiesu.integrations.exchange import exporting, importing
 from jiesu.integrations.exchange.kinds import KINDS
@@ -73,3 +77,35 @@ def import_page(request: HttpRequest) -> HttpResponse:
             status = 422
     return page(request, "integrations/import.html", {"form": form, "kinds": kinds, "report": report,
                                                       "error": error}, screen="import", status=status)
+
+
+@require_GET
+@staff_required("webhooks")
+def webhooks_page(request: HttpRequest) -> HttpResponse:
+    """The webhook subscriptions the user may see and their newest deliveries with every
+    attempt's answer; a failed one can be replayed from here (``?failed=1``: only those)."""
+    actor = actor_of(request)
+    subscriptions = list(selectors.visible_subscriptions(actor).order_by("name", "id"))
+    failed_only = request.GET.get("failed") == "1"
+    chosen = request.GET.get("subscription", "")
+    subscription_id = int(chosen) if chosen.isdigit() and any(s.pk == int(chosen) for s in subscriptions) else None
+    log = selectors.delivery_log(actor, failed_only=failed_only, subscription_id=subscription_id)
+    return page(request, "integrations/webhooks.html", {
+        "subscriptions": subscriptions, "deliveries": log, "failed_only": failed_only,
+        "subscription_id": subscription_id, "limit": selectors.LOG_ROWS}, screen="webhooks")
+
+
+@require_POST
+@staff_required("webhooks")
+def replay_delivery(request: HttpRequest, delivery_id: str) -> HttpResponse:
+    try:
+        row = webhooks.replay(actor=actor_of(request), delivery_id=delivery_id[:40])
+    except DomainError as err:
+        messages.error(request, str(err))
+    else:
+        if row.status == "sent":
+            messages.success(request, _("Delivery %(id)s replayed: the receiver accepted it.") % {"id": row.delivery_id})
+        else:
+            messages.error(request, _("Delivery %(id)s replayed, but the receiver did not accept it: %(error)s")
+                           % {"id": row.delivery_id, "error": (row.last_error or str(row.response_status))[:200]})
+    return redirect(reverse("integrations:webhooks") + ("?failed=1" if request.POST.get("failed") == "1" else ""))

@@ -14,13 +14,13 @@ import json
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from jiesu import clock
 from jiesu.accounts.policy import Actor
 from jiesu.integrations import conf, delivery, signing
 from jiesu.integrations.models import DeliveryAttempt, DeliveryStatus, WebhookDelivery, WebhookSubscription
+from jiesu.integrations.selectors import visible_deliveries, webhook_unit_ids
 from jiesu.integrations.transports import EXCERPT, DeliveryError, post
 from jiesu.orders.errors import IllegalTransition, NotAllowed, NotFound
 from jiesu.orders.models import Assignment, Event
@@ -133,22 +133,16 @@ def send_due(*, now: dt.datetime | None = None) -> int:
     return len(ids)
 
 
-def visible_deliveries(actor: Actor):
-    """Admins see every delivery; a unit's staff see their unit's subscriptions."""
-    qs = WebhookDelivery.objects.select_related("subscription__unit")
-    if actor.is_admin:
-        return qs
-    return qs.filter(Q(subscription__unit_id__in=actor.unit_ids()))
-
-
 def replay(*, actor: Actor, delivery_id: str) -> WebhookDelivery:
     """Send a failed delivery again, now, with the same delivery id and body: one more try,
-    logged as a replay (if it fails too, the delivery stays failed until the next replay)."""
+    logged as a replay (if it fails too, the delivery stays failed until the next replay). An
+    administrator may replay any; a unit's administrator those of the unit's subscriptions
+    (``selectors.visible_deliveries``); another unit's delivery is not found."""
     with transaction.atomic():
         row = (visible_deliveries(actor).select_for_update(of=("self",)).filter(delivery_id=delivery_id).first()
                if _valid_uuid(delivery_id) else None)
         if row is None:
-            if not actor.is_admin and not actor.unit_ids():
+            if not actor.is_admin and not webhook_unit_ids(actor):
                 raise NotAllowed(_("You are not allowed to do this."))
             raise NotFound(_("No webhook delivery %(id)s."), id=str(delivery_id)[:40])
         if row.status != DeliveryStatus.FAILED:

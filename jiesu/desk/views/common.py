@@ -58,6 +58,7 @@ NAV = [
     ("scorecards", "followup:scorecards", _("Scorecards"), "7"),
     ("insight", "insight:dashboard", _("Insight"), "8"),
     ("import", "integrations:import", _("Import"), "9"),
+    ("webhooks", "integrations:webhooks", _("Webhooks"), "0"),
 ]
 
 
