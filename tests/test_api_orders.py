@@ -39,7 +39,7 @@ def test_create_answers_201_with_the_detail(api, city):
     assert body["area"]["code"] == "110105001"
     assert body["latitude"] == pytest.approx(39.9334) and body["longitude"] == pytest.approx(116.4551)
     assert body["requesters"] == [
-        {"name": "张三", "phone": "13812345678", "confidential": False, "primary": True, "masked": False}
+        {"name": "张三", "phone": "13812345678", "email": "", "confidential": False, "primary": True, "masked": False}
     ]
     assert [e["code"] for e in body["events"]] == ["created"]
     assert body["events"][0]["actor"] == "calltaker" and body["events"][0]["to_state"] == "received"
@@ -193,7 +193,7 @@ def test_unmasked_views_are_logged_and_masked_ones_are_not(api, city, new_order)
     # The analyst sees the order but not who called.
     r = api.get(f"orders/{order.number}", as_="analyst").json()
     assert r["requesters"] == [
-        {"name": "张*", "phone": "138****5678", "confidential": False, "primary": True, "masked": True}
+        {"name": "张*", "phone": "138****5678", "email": "", "confidential": False, "primary": True, "masked": True}
     ]
     assert not PersonalDataView.objects.filter(user=city.users["analyst"]).exists()
 

@@ -202,3 +202,17 @@ def test_an_anonymous_overdue_order_leaves_the_callback_list_at_once(city, new_o
     assert event.data["overdue"] and event.data["reason_code"] == "no_contact"
     assert WorkOrder.objects.get(pk=order.pk).state == State.DISPATCHED  # still with the unit
     assert not Notification.objects.filter(kind="callback_link").exists()
+
+
+def test_the_email_is_shown_to_those_who_see_the_requester_and_masked_for_the_rest(client, city, new_order):
+    order = _open311(new_order, EMAIL_ONLY)
+    actions.dispatch_order(actor=city.actor("dispatcher"), number=order.number, lead_unit="SLT")
+    client.force_login(city.users["dispatcher"])
+    page = client.get(f"/desk/orders/{order.number}/").content.decode()
+    assert "Zhang.San@example.org" in page
+    client.force_login(city.users["analyst"])  # an analyst sees the requester masked
+    page = client.get(f"/desk/orders/{order.number}/").content.decode()
+    assert "Zhang.San@example.org" not in page and "Z***@example.org" in page
+    anonymous = _open311(new_order, ANONYMOUS)
+    client.force_login(city.users["dispatcher"])
+    assert "未留联系方式" in client.get(f"/desk/orders/{anonymous.number}/").content.decode()

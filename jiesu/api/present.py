@@ -72,14 +72,14 @@ def _requesters(order: WorkOrder, actor: Actor) -> tuple[list[dict[str, Any]], b
         if people and actor.user_id is not None:
             PersonalDataView.objects.create(order=order, user_id=actor.user_id, where="api")
         return [
-            {"name": r.name, "phone": r.phone, "confidential": r.wants_confidential, "primary": r.is_primary,
-             "masked": False}
+            {"name": r.name, "phone": r.phone, "email": r.email, "confidential": r.wants_confidential,
+             "primary": r.is_primary, "masked": False}
             for r in people
         ], False
     shown = [r for r in people if not (order.is_confidential or r.wants_confidential)]
     return [
-        {"name": r.masked_name, "phone": r.masked_phone, "confidential": r.wants_confidential,
-         "primary": r.is_primary, "masked": True}
+        {"name": r.masked_name, "phone": r.masked_phone, "email": r.masked_email,
+         "confidential": r.wants_confidential, "primary": r.is_primary, "masked": True}
         for r in shown
     ], len(shown) < len(people)
 

@@ -210,10 +210,11 @@ class OrderPage(Schema):
 
 class RequesterOut(Schema):
     name: str
-    phone: str
+    phone: str = Field(..., description="empty for a requester who left none (Open311)")
+    email: str = Field("", description="the e-mail a requester without a phone may have left")
     confidential: bool
     primary: bool
-    masked: bool = Field(..., description="true when name and phone are masked for this caller")
+    masked: bool = Field(..., description="true when name, phone and e-mail are masked for this caller")
 
 
 class ExtensionOut(Schema):

@@ -209,6 +209,7 @@ class RequesterRow:
     primary: bool
     confidential: bool
     masked: bool
+    email: str = ""  # a requester without a phone (Open311) may have left only this
 
 
 def requester_rows(actor: Actor, order: WorkOrder, *, where: str, reveal: bool = True) -> list[RequesterRow]:
@@ -222,6 +223,7 @@ def requester_rows(actor: Actor, order: WorkOrder, *, where: str, reveal: bool =
         RequesterRow(
             name=(r.name if unmasked else r.masked_name),
             phone=(r.phone if unmasked else r.masked_phone),
+            email=(r.email if unmasked else r.masked_email),
             primary=r.is_primary,
             confidential=r.wants_confidential,
             masked=not unmasked,
