@@ -216,3 +216,17 @@ def test_the_email_is_shown_to_those_who_see_the_requester_and_masked_for_the_re
     anonymous = _open311(new_order, ANONYMOUS)
     client.force_login(city.users["dispatcher"])
     assert "未留联系方式" in client.get(f"/desk/orders/{anonymous.number}/").content.decode()
+
+
+def test_the_requesters_messages_go_by_email_when_there_is_no_phone(city, new_order,
+                                                                    django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        order = _open311(new_order, EMAIL_ONLY)
+        _open311(new_order, ANONYMOUS)  # nobody to tell
+    received = Notification.objects.get(kind="received")
+    assert (received.channel, received.to, received.order_id) == ("email", "Zhang.San@example.org", order.pk)
+    assert received.subject == f"您的诉求已受理：{order.number}" and order.number in received.body
+    with django_capture_on_commit_callbacks(execute=True):
+        _reply(city, order)
+    replied = Notification.objects.get(kind="replied")
+    assert (replied.channel, replied.to) == ("email", "Zhang.San@example.org")

@@ -1,7 +1,7 @@
 """Notifications to requesters and handlers, triggered by the order history.
 
-Requesters (SMS to every requester's phone, merged ones included): *received* (with the
-number), *replied*, and the *callback link* (``jiesu.followup`` calls ``send_message``: SMS,
+Requesters (SMS to every requester's phone, merged ones included; e-mail to a requester who
+left only an address): *received* (with the number), *replied*, and the *callback link* (``jiesu.followup`` calls ``send_message``: SMS,
 or e-mail to a requester who left only an address). Every message — these, the handlers' and
 the legal services' booking messages — is a ``Notification`` row sent by the channel's
 transport, queued and retried the same way: there is no other way out.
@@ -83,9 +83,16 @@ def _local(value: dt.datetime | None) -> str:
     return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def _requester_phones(order: WorkOrder) -> list[str]:
-    phones = order.requesters.order_by("-is_primary", "id").values_list("phone", flat=True)
-    return list(dict.fromkeys(p for p in phones if p))
+def _requester_contacts(order: WorkOrder) -> list[tuple[str, str]]:
+    """(channel, address) per requester: SMS to a phone; e-mail to a requester who left only
+    an address (Open311); nothing to one who left neither. Each address once."""
+    found = []
+    for phone, email in order.requesters.order_by("-is_primary", "id").values_list("phone", "email"):
+        if phone:
+            found.append((NotifyChannel.SMS, phone))
+        elif email:
+            found.append((NotifyChannel.EMAIL, email))
+    return list(dict.fromkeys(found))
 
 
 def _unit_addresses(unit_ids: list[int]) -> dict[int, list[str]]:
@@ -107,9 +114,9 @@ def plan(event: Event) -> list[Planned]:
     if code in (EventCode.CREATED, EventCode.SUBMITTED) and event.to_state == State.RECEIVED:
         if event.at < clock.now() - STALE:
             return []  # an imported order of last month: nobody wants that SMS now
-        return [Planned(K.RECEIVED, NotifyChannel.SMS, phone, base) for phone in _requester_phones(order)]
+        return [Planned(K.RECEIVED, channel, to, base) for channel, to in _requester_contacts(order)]
     if code == EventCode.REPLIED:
-        return [Planned(K.REPLIED, NotifyChannel.SMS, phone, base) for phone in _requester_phones(order)]
+        return [Planned(K.REPLIED, channel, to, base) for channel, to in _requester_contacts(order)]
     if code in (EventCode.DISPATCHED, EventCode.REOPENED):
         live = Assignment.objects.filter(order=order, state__in=[AssignmentState.DISPATCHED,
                                                                   AssignmentState.ACCEPTED]).select_related("unit")
