@@ -422,11 +422,14 @@ def run_once(system: System, work: Path, label: str) -> dict:
                      "tasks_still_pending": left, "triage": system.tool("triaged")}
             rss = {role: [peak_rss_mb(p) for p in pids] for role, pids in procs.items()
                    if role in ("web", "task") and pids}
+        # The CPU of the orders' whole life: the backlog the task worker drained after the load
+        # is work the orders of the run caused (with triage in intake there is none left).
+        t2 = {p: cpu_ticks(p) for p in server_pids + backends}
     finally:
         stop(proc)
 
-    def cpu(pids: list[int]) -> float:
-        return sum(t1.get(p, 0) - t0.get(p, 0) for p in pids) / HZ
+    def cpu(pids: list[int], until: dict[int, int] = t1) -> float:
+        return sum(until.get(p, 0) - t0.get(p, 0) for p in pids) / HZ
 
     stored = max(check["stored"], 1)
     web, task, db = cpu(procs["web"]), cpu(procs["task"]), cpu(backends)
@@ -440,6 +443,11 @@ def run_once(system: System, work: Path, label: str) -> dict:
         "errors": errors, "status": figures["status"], **check,
         "cpu_ms_per_order": {"web": round(1000 * web / stored, 2), "task_worker": round(1000 * task / stored, 2),
                              "postgresql": round(1000 * db / stored, 2)},
+        "cpu_ms_per_order_until_drained": {
+            "web": round(1000 * cpu(procs["web"], t2) / stored, 2),
+            "task_worker": round(1000 * cpu(procs["task"], t2) / stored, 2),
+            "postgresql": round(1000 * cpu(backends, t2) / stored, 2),
+            "total": round(1000 * (cpu(procs["web"], t2) + cpu(procs["task"], t2) + cpu(backends, t2)) / stored, 2)},
         "peak_rss_mb": rss,
         "foreign_cpu_pct_of_one_core": round(max(0.0, (busy1 - busy0) / HZ - ours) / wall * 100, 1),
     }
@@ -480,6 +488,7 @@ def main() -> None:
                 print(f"[{db}] round {r} {system.name:>5}: {res['orders_per_s']:7.1f}/s  p50 {res['p50_ms']:6.1f} ms"
                       f"  p99 {res['p99_ms']:6.1f} ms  errors {res['errors']}  lost {res['lost']} of "
                       f"{res['acknowledged']}  web CPU {res['cpu_ms_per_order']['web']} ms/order"
+                      f"  all CPU {res['cpu_ms_per_order_until_drained']['total']} ms/order (until drained)"
                       f"  RSS {res['peak_rss_mb']}  foreign CPU {res['foreign_cpu_pct_of_one_core']} %", flush=True)
                 if "triage_after_load" in res:
                     print(f"        triage: {res['triage_after_load']}", flush=True)

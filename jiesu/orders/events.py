@@ -101,10 +101,12 @@ def record(
     reason: str = "",
     assignment: Assignment | None = None,
     data: dict[str, Any] | None = None,
+    saved: bool = False,
 ) -> Event:
     # Any recorded change moves the order's version (jiesu.orders.concurrency), also when the
-    # service changed only an assignment or added a note. A new order was just written with it.
-    if code != EventCode.CREATED:
+    # service changed only an assignment or added a note. A new order was just written with it,
+    # and ``saved`` says the caller has just saved the order with its ``updated_at``.
+    if code != EventCode.CREATED and not saved:
         order.updated_at = timezone.now()
         WorkOrder.objects.filter(pk=order.pk).update(updated_at=order.updated_at)
     event = Event.objects.create(

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -219,7 +220,7 @@ def create_order(
                 require(actor, Action.CREATE_PROACTIVE, order)
             if key:
                 IdempotencyKey.objects.create(owner=owner, key=key, order=order)
-            if order.state == State.RECEIVED:
+            if order.state == State.RECEIVED and not triage_inline(order):
                 order_id = order.pk
                 after_commit(lambda: queue_triage(order_id))
     except IntegrityError:
@@ -262,7 +263,7 @@ def _insert(*, actor: Actor, fields: dict, confidential: bool, draft: bool, proa
               **({"proactive": True} if proactive else {})},
     )
     # In the model's order (primary first), as a prefetch would give them.
-    order.written = (sorted(people, key=lambda r: (not r.is_primary, r.pk)), [event])
+    order.written = (sorted(people, key=lambda r: (not r.is_primary, r.pk)), [event], [])
     # In the same transaction: an order is findable exactly when it exists.
     index_order(order, new=True)
     return order
@@ -396,6 +397,18 @@ def merge_orders(*, actor: Actor, number: str, into: str, reason: str = "") -> W
         record(order=survivor, code=EventCode.ABSORBED, actor_id=actor.user_id, at=now, reason=reason,
                data={"duplicate": duplicate.number, "requesters_added": len(moved)})
     return survivor
+
+
+def triage_inline(order: WorkOrder) -> bool:
+    """Smart dispatch triages (and may dispatch) the new order in intake's own transaction when
+    ``JIESU["INLINE_TRIAGE"]`` is on (the default): the order is in memory, and a background
+    task would cost a task row, a worker's claim, a re-read and a second transaction. False
+    when off or when it failed (nothing of it written; the background task then tries)."""
+    if not settings.JIESU.get("INLINE_TRIAGE", True):
+        return False
+    from jiesu.dispatch.services import triage_new_order
+
+    return triage_new_order(order)
 
 
 def queue_triage(order_id: int) -> None:
