@@ -2,10 +2,11 @@
 
 For each database (SQLite, PostgreSQL) and each round, in turn:
 
-- Jiesu as ``jiesu serve`` runs it: 2 sync gunicorn workers plus the background-task worker
-  that triages each new order (and auto-dispatches it, which sets its deadlines). The load is
-  ``POST /api/v1/orders`` with a bearer token: validation, numbering, requester, event, triage
-  task queued; the answer is the order's detail;
+- Jiesu as ``jiesu serve`` runs it: 2 sync gunicorn workers plus the background-task worker.
+  The load is ``POST /api/v1/orders`` with a bearer token: validation, numbering, requester,
+  event, then triage and auto-dispatch (which sets the deadlines) in the same transaction; the
+  answer is the dispatched order's detail. The task worker sends the notifications the events
+  cause (and would triage an order whose inline triage failed);
 - the peer, django-helpdesk 2.6.1 on Django 5.2 (``bench.peer_helpdesk``): 2 sync gunicorn
   workers, ``POST /api/tickets/`` with a DRF token.
 
@@ -18,8 +19,8 @@ Each run: warm-up, then ``DURATION`` seconds; figures are orders/s acknowledged 
 latency, errors (non-2xx and socket errors), acknowledged vs stored (``lost`` = acknowledged but
 not in the database, must be 0), CPU per order of the web workers (and of the task worker and of
 PostgreSQL's backends for this database), the peak RSS (VmHWM) of every worker, the CPU other
-processes on the machine used meanwhile (it is shared), and for Jiesu how long the triage
-worker took to catch up. Ratios are against the peer measured in the same round.
+processes on the machine used meanwhile (it is shared), and for Jiesu how long the task
+worker took to catch up (and the CPU per order counted until it had). Ratios are against the peer measured in the same round.
 
 Knobs: BENCH_QUICK=1 (5 s runs, 1 round), BENCH_DURATION, BENCH_ROUNDS, BENCH_CONNS,
 BENCH_DBS="sqlite postgresql", BENCH_PEER=0 (Jiesu only), BENCH_PG_URL (the server,
@@ -98,7 +99,7 @@ def jiesu_tool(cmd: str, *args: str) -> None:
             _token, raw = ApiToken.issue(user=city.users["calltaker"], name="bench")
             # Street lights go to the street office; with the keyword classifier (no trained
             # model here) triage is 0.5 sure of that, so the threshold is lowered to 0.5 for
-            # every order to be auto-dispatched by the task worker: triage, then dispatch with
+            # every order to be auto-dispatched at intake: triage, then dispatch with
             # its deadlines, as a routed order would be.
             RoutingRule.objects.create(category=city.lamp, area=None, lead_unit=city.sanlitun_office)
             config = DispatchSettings.load()

@@ -124,6 +124,22 @@ def test_a_failure_half_way_through_the_dispatch_writes_none_of_it(intake, monke
     assert not TriageSuggestion.objects.filter(order=order).exists() and codes(order) == ["created"]
 
 
+def test_a_database_error_in_triage_is_rolled_back_to_the_savepoint(intake, monkeypatch, api):
+    from django.db import connection
+
+    def broken_config():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT no_such_column FROM dispatch_dispatchsettings")  # PostgreSQL: aborts the transaction
+        raise AssertionError("unreachable")
+
+    monkeypatch.setattr(runtime, "dispatch_config", broken_config)
+    order, queued = intake(content=LAMP)
+    assert len(queued) == 1 and WorkOrder.objects.get(pk=order.pk).state == State.RECEIVED
+    made = api.create(LAMP_ORDER)  # and over HTTP: stored, answered, the transaction usable after
+    assert made.status_code == 201 and made.json()["state"] == "received"
+    assert WorkOrder.objects.filter(number=made.json()["number"]).exists()
+
+
 def test_a_refused_dispatch_keeps_the_suggestion_and_the_order_waits(intake, city):
     from jiesu.org.models import Unit
 
