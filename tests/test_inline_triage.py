@@ -203,3 +203,57 @@ def test_intake_with_triage_and_dispatch_query_count(api, django_assert_max_num_
     with django_assert_max_num_queries(21):
         r = api.create(LAMP_ORDER)
     assert r.status_code == 201 and r.json()["state"] == "dispatched"
+
+
+# ---------------------------------------------------------------- one announcement per transaction
+
+
+def test_a_transactions_events_are_announced_together():
+    from jiesu.orders import events
+
+    batches: list = []
+
+    def listener(*, events, **kw):
+        batches.append(events)
+
+    events.events_committed.connect(listener, dispatch_uid="test-batches")
+    try:
+        with events.together():
+            events._announce(1, 10, "created")
+            events._announce(2, 10, "dispatched")
+            assert batches == []  # held until the block ends
+        events._announce(3, 11, "note")  # outside: alone, at once
+    finally:
+        events.events_committed.disconnect(dispatch_uid="test-batches")
+    assert batches == [[(1, 10, "created"), (2, 10, "dispatched")], [(3, 11, "note")]]
+
+
+def test_one_notification_task_for_intakes_two_events(intake, monkeypatch):
+    from jiesu.integrations import receivers, tasks
+
+    queued: list = []
+
+    class Stub:
+        def __init__(self, kind):
+            self.kind = kind
+
+        def enqueue(self, arg):
+            queued.append((self.kind, arg))
+
+    monkeypatch.setattr(tasks, "notify_events", Stub("many"))
+    monkeypatch.setattr(tasks, "notify_event", Stub("one"))
+    order, _ = intake(content=LAMP)
+    made = list(Event.objects.filter(order=order).order_by("id").values_list("pk", "order_id", "code"))
+    receivers.queue_notifications(events=made)  # what intake's commit sends
+    receivers.queue_notifications(events=made[:1])
+    assert queued == [("many", [made[0][0], made[1][0]]), ("one", made[0][0])]
+
+
+def test_the_batch_task_fans_out_every_event(intake):
+    from jiesu.integrations import tasks
+    from jiesu.integrations.models import Notification
+
+    order, _ = intake(content=LAMP)
+    ids = list(Event.objects.filter(order=order).order_by("id").values_list("pk", flat=True))
+    tasks.notify_events.enqueue(ids)  # the immediate backend in tests
+    assert Notification.objects.filter(order=order, kind="received").count() == 1  # the requester's receipt

@@ -25,7 +25,7 @@ from jiesu.orders.actions.base import (
     state_label,
 )
 from jiesu.orders.errors import IllegalTransition, InvalidInput
-from jiesu.orders.events import EventCode, record
+from jiesu.orders.events import EventCode, record, together
 from jiesu.orders.models import (
     AssignmentState,
     DaySequence,
@@ -213,7 +213,7 @@ def create_order(
             existing.order.replayed = True
             return existing.order
     try:
-        with transaction.atomic():
+        with together(), transaction.atomic():
             order = _insert(actor=actor, fields=fields, confidential=confidential, draft=draft, proactive=proactive)
             if proactive:
                 # A district centre's analyst opens items in their own district only.
