@@ -2,10 +2,11 @@
 
 For each database (SQLite, PostgreSQL) and each round, in turn:
 
-- Jiesu as ``jiesu serve`` runs it: 2 sync gunicorn workers plus the background-task worker
-  that triages each new order (and auto-dispatches it, which sets its deadlines). The load is
-  ``POST /api/v1/orders`` with a bearer token: validation, numbering, requester, event, triage
-  task queued; the answer is the order's detail;
+- Jiesu as ``jiesu serve`` runs it: 2 sync gunicorn workers plus the background-task worker.
+  The load is ``POST /api/v1/orders`` with a bearer token: validation, numbering, requester,
+  event, then triage and auto-dispatch (which sets the deadlines) in the same transaction; the
+  answer is the dispatched order's detail. The task worker sends the notifications the events
+  cause (and would triage an order whose inline triage failed);
 - the peer, django-helpdesk 2.6.1 on Django 5.2 (``bench.peer_helpdesk``): 2 sync gunicorn
   workers, ``POST /api/tickets/`` with a DRF token.
 
@@ -18,8 +19,8 @@ Each run: warm-up, then ``DURATION`` seconds; figures are orders/s acknowledged 
 latency, errors (non-2xx and socket errors), acknowledged vs stored (``lost`` = acknowledged but
 not in the database, must be 0), CPU per order of the web workers (and of the task worker and of
 PostgreSQL's backends for this database), the peak RSS (VmHWM) of every worker, the CPU other
-processes on the machine used meanwhile (it is shared), and for Jiesu how long the triage
-worker took to catch up. Ratios are against the peer measured in the same round.
+processes on the machine used meanwhile (it is shared), and for Jiesu how long the task
+worker took to catch up (and the CPU per order counted until it had). Ratios are against the peer measured in the same round.
 
 Knobs: BENCH_QUICK=1 (5 s runs, 1 round), BENCH_DURATION, BENCH_ROUNDS, BENCH_CONNS,
 BENCH_DBS="sqlite postgresql", BENCH_PEER=0 (Jiesu only), BENCH_PG_URL (the server,
@@ -98,7 +99,7 @@ def jiesu_tool(cmd: str, *args: str) -> None:
             _token, raw = ApiToken.issue(user=city.users["calltaker"], name="bench")
             # Street lights go to the street office; with the keyword classifier (no trained
             # model here) triage is 0.5 sure of that, so the threshold is lowered to 0.5 for
-            # every order to be auto-dispatched by the task worker: triage, then dispatch with
+            # every order to be auto-dispatched at intake: triage, then dispatch with
             # its deadlines, as a routed order would be.
             RoutingRule.objects.create(category=city.lamp, area=None, lead_unit=city.sanlitun_office)
             config = DispatchSettings.load()
@@ -195,7 +196,7 @@ def roles(pid: int) -> dict[str, list[int]]:
         cmd = cmdline(p)
         if "gunicorn" in cmd:
             out["master" if any("gunicorn" in cmdline(k) for k in kids.get(p, [])) else "web"].append(p)
-        elif "db_worker" in cmd:
+        elif "db_worker" in cmd or cmd.strip().endswith("-m jiesu worker"):
             out["task"].append(p)
         else:
             out["other"].append(p)
@@ -398,6 +399,11 @@ def run_once(system: System, work: Path, label: str) -> dict:
     try:
         wrk(system, port, WARMUP, work / f"{label}-warmup.json", work / f"{label}-warmup.ids")
         time.sleep(1)
+        if system.name == "jiesu":
+            # The warm-up's backlog first: the CPU counted until drained is then the run's own.
+            waited = time.monotonic()
+            while time.monotonic() - waited < DRAIN_S and system.tool("count")["tasks_pending"]:
+                time.sleep(1)
         before = system.tool("count")["stored"]
         procs = roles(proc.pid)
         server_pids = tree(proc.pid)
@@ -422,11 +428,18 @@ def run_once(system: System, work: Path, label: str) -> dict:
                      "tasks_still_pending": left, "triage": system.tool("triaged")}
             rss = {role: [peak_rss_mb(p) for p in pids] for role, pids in procs.items()
                    if role in ("web", "task") and pids}
+        # The CPU of the orders' whole life: the backlog the task worker drained after the load
+        # is work the orders of the run caused (with triage in intake there is none left).
+        # A process gone by now keeps its last reading; a database connection opened since is
+        # counted whole (tasks may connect anew).
+        if system.db == "postgresql":
+            backends = sorted(set(backends) | set(pg_backends(system.pg_name)))  # type: ignore[attr-defined]
+        t2 = {p: max(cpu_ticks(p), t1.get(p, 0)) for p in server_pids + backends}
     finally:
         stop(proc)
 
-    def cpu(pids: list[int]) -> float:
-        return sum(t1.get(p, 0) - t0.get(p, 0) for p in pids) / HZ
+    def cpu(pids: list[int], until: dict[int, int] = t1) -> float:
+        return sum(until.get(p, 0) - t0.get(p, 0) for p in pids) / HZ
 
     stored = max(check["stored"], 1)
     web, task, db = cpu(procs["web"]), cpu(procs["task"]), cpu(backends)
@@ -440,6 +453,12 @@ def run_once(system: System, work: Path, label: str) -> dict:
         "errors": errors, "status": figures["status"], **check,
         "cpu_ms_per_order": {"web": round(1000 * web / stored, 2), "task_worker": round(1000 * task / stored, 2),
                              "postgresql": round(1000 * db / stored, 2)},
+        "cpu_ms_per_order_until_drained": {
+            "web": round(1000 * cpu(procs["web"], t2) / stored, 2),
+            "task_worker": round(1000 * cpu(procs["task"], t2) / stored, 2),
+            "postgresql": round(1000 * cpu(backends, t2) / stored, 2),
+            # every process of the server (the periodic loops too) and its database connections
+            "total": round(1000 * (cpu(server_pids, t2) + cpu(backends, t2)) / stored, 2)},
         "peak_rss_mb": rss,
         "foreign_cpu_pct_of_one_core": round(max(0.0, (busy1 - busy0) / HZ - ours) / wall * 100, 1),
     }
@@ -480,6 +499,7 @@ def main() -> None:
                 print(f"[{db}] round {r} {system.name:>5}: {res['orders_per_s']:7.1f}/s  p50 {res['p50_ms']:6.1f} ms"
                       f"  p99 {res['p99_ms']:6.1f} ms  errors {res['errors']}  lost {res['lost']} of "
                       f"{res['acknowledged']}  web CPU {res['cpu_ms_per_order']['web']} ms/order"
+                      f"  all CPU {res['cpu_ms_per_order_until_drained']['total']} ms/order (until drained)"
                       f"  RSS {res['peak_rss_mb']}  foreign CPU {res['foreign_cpu_pct_of_one_core']} %", flush=True)
                 if "triage_after_load" in res:
                     print(f"        triage: {res['triage_after_load']}", flush=True)

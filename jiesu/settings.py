@@ -239,6 +239,10 @@ JIESU = {
     "CALLBACK_MAX_ATTEMPTS": int(os.environ.get("JIESU_CALLBACK_MAX_ATTEMPTS", "3")),
     # Smart dispatch: seconds between a process's checks for a changed catalogue or model.
     "TRIAGE_REFRESH_SECONDS": float(os.environ.get("JIESU_TRIAGE_REFRESH_SECONDS", "5")),
+    # Triage (and auto-dispatch) a new order inside intake's transaction, from the order in
+    # memory; off ("0"): a background task does it after commit, as it does whenever inline
+    # triage fails (jiesu.dispatch.services.triage_new_order).
+    "INLINE_TRIAGE": os.environ.get("JIESU_INLINE_TRIAGE", "1") not in ("0", "false", "no", "off", ""),
     # A reached callback reopens the order (重办) when it is not solved "either" or the requester
     # is unsatisfied (default, issue 4), or only when it is "neither" solved nor satisfied
     # (jiesu.orders.actions.followup.reopens).

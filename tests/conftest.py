@@ -29,7 +29,11 @@ def _test_settings(settings):
     # client.login() authenticates without a request, which django-axes refuses; the lockout and
     # the public rate limits have their own tests (tests/test_security.py), which turn them on.
     settings.AXES_ENABLED = False
-    settings.JIESU = {**settings.JIESU, "RATE_LIMITS": {k: "100000/1s" for k in settings.JIESU["RATE_LIMITS"]}}
+    settings.JIESU = {**settings.JIESU, "RATE_LIMITS": {k: "100000/1s" for k in settings.JIESU["RATE_LIMITS"]},
+                      # New orders stay "received" for the test to act on, as they did when triage
+                      # ran only after commit (which a test's transaction never reaches): the task
+                      # path. tests/test_inline_triage.py turns intake's inline triage on.
+                      "INLINE_TRIAGE": False}
 
 
 @dataclass

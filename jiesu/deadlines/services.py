@@ -85,7 +85,10 @@ def _current_token() -> str | None:
     return row[0] if row else None
 
 
-def _memoised(key: str, load: Callable[[], Any]) -> Any:
+_READ = object()
+
+
+def _memoised(key: str, load: Callable[[], Any], token: Any = _READ) -> Any:
     store = getattr(_memo, "store", None)
     if store is not None:
         if key not in store:
@@ -93,7 +96,8 @@ def _memoised(key: str, load: Callable[[], Any]) -> Any:
         return store[key]
     # The token first, then the data: a change committed in between is then kept under the
     # old token, which is already stale, and read again on the next call.
-    token = _current_token()
+    if token is _READ:
+        token = _current_token()
     if token is None:
         return load()
     with _shared_lock:
@@ -108,6 +112,13 @@ def _memoised(key: str, load: Callable[[], Any]) -> Any:
 
 def load_calendar() -> cal.WorkCalendar:
     return _memoised("calendar", _load_calendar)
+
+
+def load_config() -> tuple[cal.WorkCalendar, list[limits.LimitRow]]:
+    """The calendar and the limit table under one read of the stamp: a dispatch needs both,
+    and the stamp is a round trip of its own."""
+    token = None if getattr(_memo, "store", None) is not None else _current_token()
+    return _memoised("calendar", _load_calendar, token), _memoised("limits", _load_limit_rows, token)
 
 
 def _load_calendar() -> cal.WorkCalendar:
@@ -164,9 +175,11 @@ def _load_limit_rows() -> list[limits.LimitRow]:
     ]
 
 
-def terms_for(*, request_type: str, urgency: str, category: Category | None) -> limits.OrderTerms:
+def terms_for(
+    *, request_type: str, urgency: str, category: Category | None, rows: list[limits.LimitRow] | None = None
+) -> limits.OrderTerms:
     return limits.pick(
-        load_limit_rows(), request_type=request_type, urgency=urgency, category_path=category.path if category else ""
+        load_limit_rows() if rows is None else rows, request_type=request_type, urgency=urgency, category_path=category.path if category else ""
     )
 
 

@@ -46,7 +46,7 @@ def order_input(order: WorkOrder) -> TriageInput:
     )
 
 
-def should_auto_dispatch(result: TriageResult, config: DispatchSettings) -> bool:
+def should_auto_dispatch(result: TriageResult, config: runtime.DispatchConfig | DispatchSettings) -> bool:
     return bool(
         config.auto_dispatch
         and result.ok
@@ -60,38 +60,85 @@ def should_auto_dispatch(result: TriageResult, config: DispatchSettings) -> bool
 def triage_order(order_id: int) -> TriageSuggestion | None:
     """Triage a received order, store the suggestion, and dispatch it as the system when the
     suggestion is confident enough. Returns the suggestion (None if the order is gone or no
-    longer waiting for dispatch)."""
+    longer waiting for dispatch). The task's way (a retry, or intake with inline triage off)."""
     order = WorkOrder.objects.select_related("category", "area").filter(pk=order_id).first()
     if order is None or order.state != State.RECEIVED:
         return None
+    return _triage(order, new=False)
+
+
+def triage_new_order(order: WorkOrder) -> bool:
+    """Intake's inline triage: triage (and auto-dispatch) the order that intake's transaction
+    has just created, in that transaction, from the order in memory. True when done; False when
+    anything went wrong: then nothing of it was written (a savepoint), ``order`` is as intake
+    left it, and the caller queues the background task, which tries again. Never raises:
+    triage never blocks intake."""
+    kept = _snapshot(order)
+    try:
+        with transaction.atomic():
+            _triage(order, new=True)
+    except Exception:
+        log.exception("inline triage of order %s failed; queued for the task worker", order.number)
+        _restore(order, kept)
+        return False
+    return True
+
+
+def _triage(order: WorkOrder, *, new: bool) -> TriageSuggestion:
+    """``new``: the order was created in this transaction (no suggestion yet, not to be read
+    or locked again). Suggestion, dispatch and event are written by the same code either way."""
     result = runtime.engine().triage(order_input(order))
-    suggestion, _created = TriageSuggestion.objects.update_or_create(
-        order=order,
-        defaults={"result": result.to_dict(), "model_version": result.model_version or "",
-                  "confidence": result.confidence, "auto_dispatched": False},
-    )
-    config = DispatchSettings.load()
-    if not should_auto_dispatch(result, config):
-        return suggestion
-    area = result.location.code if result.location.status == "found" and order.area_id is None else None
+    config = runtime.dispatch_config()
+    dispatched = False
+    if should_auto_dispatch(result, config):
+        dispatched = _auto_dispatch(order, result, new=new)
+    fields = {"result": result.to_dict(), "model_version": result.model_version or "",
+              "confidence": result.confidence, "auto_dispatched": dispatched}
+    if new:
+        return TriageSuggestion.objects.create(order=order, **fields)  # a new order has none: no upsert
+    suggestion, _created = TriageSuggestion.objects.update_or_create(order=order, defaults=fields)
+    return suggestion
+
+
+def _auto_dispatch(order: WorkOrder, result: TriageResult, *, new: bool) -> bool:
+    """Dispatch as the system (the one auto-dispatch path); False when the dispatch is refused."""
+    area_code = result.location.code if result.location.status == "found" and order.area_id is None else None
+    category_code = result.category.code if order.category_id is None else None
+    # The rows kept with the engine (no query each); a code unknown there goes to dispatch_order
+    # as it is, which looks it up and refuses it.
+    lead, *co = [runtime.unit(code) or code for code in [result.lead_unit or "", *result.co_units]]
+    category = (runtime.category(category_code) or category_code) if category_code else None
+    area = (runtime.area(area_code) or area_code) if area_code else None
+    kept = _snapshot(order)
     try:
         actions.dispatch_order(
             actor=Actor.system(),
             number=order.number,
-            lead_unit=result.lead_unit or "",
-            co_units=result.co_units,
-            category_code=result.category.code if order.category_id is None else None,
+            lead_unit=lead,
+            co_units=co,
+            category_code=category,
             area_code=area,
             data={"auto": True, "model_version": result.model_version or "keywords",
                   "category_source": result.category.source, "confidence": round(result.confidence, 4)},
+            new_order=order if new else None,
         )
     except DomainError as err:
         # Dispatched by a person meanwhile, a unit deactivated …: the dispatcher decides.
         log.info("triage: order %s not auto-dispatched: %s", order.number, err)
-        return suggestion
-    suggestion.auto_dispatched = True
-    suggestion.save(update_fields=["auto_dispatched"])
-    return suggestion
+        _restore(order, kept)  # dispatch_order refuses before it writes, not before it sets a category
+        return False
+    return True
+
+
+def _snapshot(order: WorkOrder) -> tuple[dict[str, Any], dict[str, Any]]:
+    return dict(order.__dict__), dict(order._state.fields_cache)
+
+
+def _restore(order: WorkOrder, kept: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    values, cache = kept
+    order.__dict__.clear()
+    order.__dict__.update(values)
+    order._state.fields_cache = cache
 
 
 def triage_safely(order_id: int) -> str:

@@ -8,5 +8,5 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Integrations: notifications, webhooks, import and export")
 
     def ready(self) -> None:
-        # Listen to the order history (jiesu.orders.events.event_committed) after commit.
+        # Listen to the order history (jiesu.orders.events.events_committed) after commit.
         from jiesu.integrations import receivers  # noqa: F401

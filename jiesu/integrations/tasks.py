@@ -13,6 +13,14 @@ def notify_event(event_id: int) -> int:
 
 
 @task()
+def notify_events(event_ids: list[int]) -> int:
+    """``notify_event`` for the events one transaction committed, in order: one task to claim."""
+    from jiesu.integrations import notifications
+
+    return sum(notifications.fan_out(event_id) for event_id in event_ids)
+
+
+@task()
 def webhook_event(event_id: int) -> int:
     from jiesu.integrations import webhooks
 

@@ -46,10 +46,12 @@ def _conf(name: str) -> int:
 def plan_sends(*, order_id: int) -> list[int]:
     """Outbound rows for the order's live assignments to linked units (idempotent: one row per
     assignment, ever). Returns the ids of the rows made now."""
-    made = []
-    live = (Assignment.objects.filter(order_id=order_id, state=AssignmentState.DISPATCHED,
-                                      unit__open311_link__enabled=True)
-            .exclude(open311_outbound__isnull=False).select_related("unit__open311_link"))
+    made: list[int] = []
+    live = list(Assignment.objects.filter(order_id=order_id, state=AssignmentState.DISPATCHED,
+                                          unit__open311_link__enabled=True)
+                .exclude(open311_outbound__isnull=False).select_related("unit__open311_link"))
+    if not live:
+        return made  # the common case, after every dispatch: no transaction for nothing
     now = clock.now()
     with transaction.atomic():
         for assignment in live:

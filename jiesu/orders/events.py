@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import enum
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
@@ -81,13 +84,49 @@ LABELS = {
 # ``event_id``, ``order_id`` and ``code``: notifications and webhooks (jiesu.integrations) listen
 # here, so the lifecycle does not know them and a failing listener cannot undo an order.
 event_committed = Signal()
+# The same, once for all the events one transaction committed, with ``events``: a list of
+# (event_id, order_id, code). Listeners that queue work per batch (jiesu.integrations: one
+# notification task, one webhook-subscription check) listen here; within ``together()`` a
+# transaction's events come as one batch, otherwise each event comes alone.
+events_committed = Signal()
+_held = threading.local()
+
+
+@contextmanager
+def together() -> Iterator[None]:
+    """The events committed within the block are announced when it ends, all in one batch of
+    ``events_committed`` (each still with its own ``event_committed``). Intake wraps its
+    transaction in it: the "created" and the auto-dispatch's "dispatched" events then cost one
+    notification task, not two. A rolled-back transaction announces nothing, as ever."""
+    if getattr(_held, "events", None) is not None:
+        yield  # already held by an outer block, which announces them
+        return
+    _held.events = []
+    try:
+        yield
+    finally:
+        held, _held.events = _held.events, None
+        if held:
+            _send(held)
 
 
 def _announce(event_id: int, order_id: int, code: str) -> None:
-    for receiver, result in event_committed.send_robust(sender=Event, event_id=event_id, order_id=order_id,
-                                                        code=code):
+    held = getattr(_held, "events", None)
+    if held is not None:
+        held.append((event_id, order_id, code))
+    else:
+        _send([(event_id, order_id, code)])
+
+
+def _send(events: list[tuple[int, int, str]]) -> None:
+    for event_id, order_id, code in events:
+        for receiver, result in event_committed.send_robust(sender=Event, event_id=event_id, order_id=order_id,
+                                                            code=code):
+            if isinstance(result, Exception):
+                log.error("listener %r failed on event %s", receiver, event_id, exc_info=result)
+    for receiver, result in events_committed.send_robust(sender=Event, events=events):
         if isinstance(result, Exception):
-            log.error("listener %r failed on event %s", receiver, event_id, exc_info=result)
+            log.error("listener %r failed on events %s", receiver, [e[0] for e in events], exc_info=result)
 
 
 def record(
@@ -101,10 +140,12 @@ def record(
     reason: str = "",
     assignment: Assignment | None = None,
     data: dict[str, Any] | None = None,
+    saved: bool = False,
 ) -> Event:
     # Any recorded change moves the order's version (jiesu.orders.concurrency), also when the
-    # service changed only an assignment or added a note. A new order was just written with it.
-    if code != EventCode.CREATED:
+    # service changed only an assignment or added a note. A new order was just written with it,
+    # and ``saved`` says the caller has just saved the order with its ``updated_at``.
+    if code != EventCode.CREATED and not saved:
         order.updated_at = timezone.now()
         WorkOrder.objects.filter(pk=order.pk).update(updated_at=order.updated_at)
     event = Event.objects.create(

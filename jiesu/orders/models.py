@@ -99,10 +99,11 @@ class WorkOrder(models.Model):
     # Not a field: ``create_order`` sets it on the order it hands back when an idempotency key
     # replays an earlier submission, so that callers can answer "200, already had it" not "201".
     replayed = False
-    # Not a field either: ``create_order`` hands the new order back with the requester and
-    # event rows it has just written (``selectors.created_order_detail`` presents it from
-    # them instead of reading the whole order back: 1 query instead of 8 on intake).
-    written: tuple[list[Requester], list[Event]] | None = None
+    # Not a field either: ``create_order`` hands the new order back with the requester, event
+    # and (when intake's inline triage dispatched it) assignment rows it has just written
+    # (``selectors.created_order_detail`` presents it from them instead of reading the whole
+    # order back: 1 query instead of 8 on intake).
+    written: tuple[list[Requester], list[Event], list[Assignment]] | None = None
 
     def __str__(self) -> str:
         return self.number

@@ -95,13 +95,13 @@ def order_detail(actor: Actor, number: str) -> WorkOrder:
 
 def created_order_detail(actor: Actor, order: WorkOrder) -> WorkOrder:
     """The detail of an order this request has just recorded, for the answer to the create
-    call. Nothing but its requesters and its "created" event can exist yet, and
-    ``create_order`` handed those back (``order.written``) with the category and area it
-    validated. So a caller who sees every order needs no query at all; anyone else, one, to
+    call. Nothing but its requesters, its "created" event and, when intake's triage dispatched
+    it, its assignments and "dispatched" event can exist yet, and ``create_order`` handed those
+    back (``order.written``) with the category and area it validated. So a caller who sees every order needs no query at all; anyone else, one, to
     check (as ``order_detail`` does) that they may see it. ``order_detail`` took eight."""
     if order.written is None:
         return order_detail(actor, order.number)
-    requesters, events = order.written
+    requesters, events, assignments = order.written
     creator = actor.user if actor.user is not None and actor.user.pk == order.created_by_id else None
     if policy.sees_every_order(actor) and (creator is not None or order.created_by_id is None):
         fresh = order
@@ -114,9 +114,11 @@ def created_order_detail(actor: Actor, order: WorkOrder) -> WorkOrder:
     for event in events:
         if event.actor_id is not None and event.actor_id == fresh.created_by_id:
             event.actor = fresh.created_by
+    for assignment in assignments:  # new: no extensions yet
+        assignment._prefetched_objects_cache = {"extensions": []}  # type: ignore[attr-defined]
     # What order_detail's prefetches would have found (Django keeps them in this attribute).
     fresh._prefetched_objects_cache = {  # type: ignore[attr-defined]
-        "assignments": [], "requesters": requesters, "replies": [], "callbacks": [], "events": events,
+        "assignments": assignments, "requesters": requesters, "replies": [], "callbacks": [], "events": events,
     }
     return fresh
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import nullcontext
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +13,7 @@ from jiesu.accounts.policy import Action, Actor
 from jiesu.catalogue.models import Category
 from jiesu.deadlines import services as deadlines
 from jiesu.deadlines.calendar import WorkCalendar
+from jiesu.deadlines.limits import LimitRow
 from jiesu.orders.actions.base import MAX_REASON, clean_text, guard_move, lock_order, require
 from jiesu.orders.errors import InvalidInput
 from jiesu.orders.events import EventCode, record
@@ -20,8 +22,11 @@ from jiesu.orders.states import State
 from jiesu.org.models import Area, Unit
 
 
-def _unit(code: str) -> Unit:
-    unit = Unit.objects.filter(code=code, is_active=True).first()
+def _unit(code: str | Unit) -> Unit:
+    if isinstance(code, Unit):
+        unit: Unit | None = code if code.is_active else None  # the triage engine's (jiesu.dispatch.runtime)
+    else:
+        unit = Unit.objects.filter(code=code, is_active=True).first()
     if unit is None:
         raise InvalidInput(_("Unknown unit “%(code)s”."), field="unit", code=str(code)[:40])
     if unit.is_centre:
@@ -31,9 +36,10 @@ def _unit(code: str) -> Unit:
 
 def new_assignment(
     *, order: WorkOrder, unit: Unit, role: str, actor_id: int | None, at: dt.datetime,
-    calendar: WorkCalendar | None = None,
+    calendar: WorkCalendar | None = None, limit_rows: list[LimitRow] | None = None,
 ) -> Assignment:
-    terms = deadlines.terms_for(request_type=order.request_type, urgency=order.urgency, category=order.category)
+    terms = deadlines.terms_for(request_type=order.request_type, urgency=order.urgency, category=order.category,
+                                rows=limit_rows)
     due = deadlines.compute_due(at, terms.handling, calendar)
     return Assignment.objects.create(
         order=order,
@@ -52,54 +58,68 @@ def dispatch_order(
     *,
     actor: Actor,
     number: str,
-    lead_unit: str,
-    co_units: list[str] | None = None,
-    category_code: str | None = None,
-    area_code: str | None = None,
+    lead_unit: str | Unit,
+    co_units: list[str] | list[Unit] | None = None,
+    category_code: str | Category | None = None,
+    area_code: str | Area | None = None,
     note: str = "",
     data: dict | None = None,
+    new_order: WorkOrder | None = None,
 ) -> WorkOrder:
     """Dispatch a received order, or re-dispatch a returned one after ruling on the return.
-    ``data`` is merged into the event's data (triage: ``auto``, ``model_version``, ``confidence``)."""
+    ``data`` is merged into the event's data (triage: ``auto``, ``model_version``, ``confidence``).
+    Units, category and area are codes, or rows the caller already holds (triage's, kept per
+    process by jiesu.dispatch.runtime), checked the same way.
+
+    ``new_order``: the order the caller's transaction has just created (intake's inline
+    triage). Its row is already this transaction's, so it is neither read again nor locked
+    again, and it has no assignments to cancel; the caller's transaction (or savepoint) is the
+    one this dispatch commits or rolls back with."""
     note = clean_text(note, field="note", label=_("the note"), required=False, max_length=MAX_REASON)
     lead = _unit(lead_unit)
-    co = [_unit(code) for code in dict.fromkeys(co_units or []) if code != lead_unit]
+    co = [_unit(unit) for unit in _distinct(co_units or []) if _code(unit) != lead.code]
     if len(co) > 20:
         raise InvalidInput(_("Too many co-handling units."), field="co_units")
-    with transaction.atomic():
-        order = lock_order(number)
+    if new_order is not None and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("dispatch_order(new_order=…) must run in the transaction that created the order")
+    # With new_order, no block of its own: a refusal (all come before the first write) must not
+    # doom the caller's transaction, which a savepoint-less atomic block would do.
+    with transaction.atomic() if new_order is None else nullcontext():
+        order = lock_order(number) if new_order is None else new_order
         require(actor, Action.DISPATCH, order)
         guard_move(order, State.DISPATCHED, _("dispatched"))
         if category_code:
-            category = Category.objects.filter(code=category_code, is_active=True).first()
-            if category is None:
-                raise InvalidInput(_("Unknown category “%(code)s”."), field="category", code=category_code[:40])
+            category = category_code if isinstance(category_code, Category) else Category.objects.filter(
+                code=category_code, is_active=True).first()
+            if category is None or not category.is_active:
+                raise InvalidInput(_("Unknown category “%(code)s”."), field="category", code=str(category_code)[:40])
             order.category = category
         if area_code:
-            area = Area.objects.filter(code=area_code).first()
+            area = area_code if isinstance(area_code, Area) else Area.objects.filter(code=area_code).first()
             if area is None:
-                raise InvalidInput(_("Unknown area “%(code)s”."), field="area", code=area_code[:40])
+                raise InvalidInput(_("Unknown area “%(code)s”."), field="area", code=str(area_code)[:40])
             order.area = area
         now = clock.now()
         source = order.state
-        previous = list(
-            order.assignments.exclude(state__in=[AssignmentState.CANCELLED, AssignmentState.RETURNED])
-        )
-        for old in previous:
-            old.state = AssignmentState.CANCELLED
-            old.save(update_fields=["state"])
-        calendar = deadlines.load_calendar()
-        lead_assignment = new_assignment(
-            order=order, unit=lead, role=AssignmentRole.LEAD, actor_id=actor.user_id, at=now, calendar=calendar
-        )
-        for unit in co:
-            new_assignment(order=order, unit=unit, role=AssignmentRole.CO, actor_id=actor.user_id, at=now,
-                           calendar=calendar)
+        if new_order is None:
+            previous = list(
+                order.assignments.exclude(state__in=[AssignmentState.CANCELLED, AssignmentState.RETURNED])
+            )
+            for old in previous:
+                old.state = AssignmentState.CANCELLED
+                old.save(update_fields=["state"])
+        calendar, limit_rows = deadlines.load_config()
+        made = [
+            new_assignment(order=order, unit=unit, role=role, actor_id=actor.user_id, at=now, calendar=calendar,
+                           limit_rows=limit_rows)
+            for unit, role in [(lead, AssignmentRole.LEAD), *((u, AssignmentRole.CO) for u in co)]
+        ]
+        lead_assignment = made[0]
         order.state, order.due_at = State.DISPATCHED, lead_assignment.due_at
         order.save(update_fields=["state", "due_at", "category", "area", "updated_at"])
-        record(
+        event = record(
             order=order, code=EventCode.DISPATCHED, actor_id=actor.user_id, at=now, from_state=source,
-            to_state=State.DISPATCHED, reason=note, assignment=lead_assignment,
+            to_state=State.DISPATCHED, reason=note, assignment=lead_assignment, saved=True,
             data={
                 "lead": lead.code, "co": [u.code for u in co], "due_at": lead_assignment.due_at.isoformat(),
                 "category": order.category.code if order.category else None,
@@ -108,7 +128,22 @@ def dispatch_order(
                 **(data or {}),
             },
         )
+        if new_order is not None and new_order.written is not None:
+            # What the create answer presents (selectors.created_order_detail) without a read.
+            requesters, events, _none = new_order.written
+            new_order.written = (requesters, [*events, event], made)
     return order
+
+
+def _code(unit: str | Unit) -> str:
+    return unit.code if isinstance(unit, Unit) else unit
+
+
+def _distinct(units: list[str] | list[Unit]) -> list[str | Unit]:
+    seen: dict[str, str | Unit] = {}
+    for unit in units:
+        seen.setdefault(_code(unit), unit)
+    return list(seen.values())
 
 
 def requeue_order(*, actor: Actor, number: str, reason: str) -> WorkOrder:

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -26,7 +27,7 @@ from jiesu.orders.actions.base import (
     state_label,
 )
 from jiesu.orders.errors import IllegalTransition, InvalidInput
-from jiesu.orders.events import EventCode, record
+from jiesu.orders.events import EventCode, record, together
 from jiesu.orders.models import (
     AssignmentState,
     DaySequence,
@@ -243,14 +244,14 @@ def create_order(
             existing.order.replayed = True
             return existing.order
     try:
-        with transaction.atomic():
+        with together(), transaction.atomic():
             order = _insert(actor=actor, fields=fields, confidential=confidential, draft=draft, proactive=proactive)
             if proactive:
                 # A district centre's analyst opens items in their own district only.
                 require(actor, Action.CREATE_PROACTIVE, order)
             if key:
                 IdempotencyKey.objects.create(owner=owner, key=key, order=order)
-            if order.state == State.RECEIVED:
+            if order.state == State.RECEIVED and not triage_inline(order):
                 order_id = order.pk
                 after_commit(lambda: queue_triage(order_id))
     except IntegrityError:
@@ -293,7 +294,7 @@ def _insert(*, actor: Actor, fields: dict, confidential: bool, draft: bool, proa
               **({"proactive": True} if proactive else {})},
     )
     # In the model's order (primary first), as a prefetch would give them.
-    order.written = (sorted(people, key=lambda r: (not r.is_primary, r.pk)), [event])
+    order.written = (sorted(people, key=lambda r: (not r.is_primary, r.pk)), [event], [])
     # In the same transaction: an order is findable exactly when it exists.
     index_order(order, new=True)
     return order
@@ -435,6 +436,18 @@ def _is_new(r: Requester, phones: set[str], emails: set[str]) -> bool:
     if r.phone:
         return r.phone not in phones
     return r.email not in emails if r.email else True
+
+
+def triage_inline(order: WorkOrder) -> bool:
+    """Smart dispatch triages (and may dispatch) the new order in intake's own transaction when
+    ``JIESU["INLINE_TRIAGE"]`` is on (the default): the order is in memory, and a background
+    task would cost a task row, a worker's claim, a re-read and a second transaction. False
+    when off or when it failed (nothing of it written; the background task then tries)."""
+    if not settings.JIESU.get("INLINE_TRIAGE", True):
+        return False
+    from jiesu.dispatch.services import triage_new_order
+
+    return triage_new_order(order)
 
 
 def queue_triage(order_id: int) -> None:

@@ -1,0 +1,77 @@
+"""What the background-task worker does per new order: ``N`` orders through
+``POST /api/v1/orders`` (Django's test client, a fresh SQLite database or
+``JIESU_DATABASE_URL``), then ``jiesu worker --batch`` until nothing is left. Prints the web CPU
+per request, the tasks queued per order by kind, and the worker's CPU per order (its start-up,
+about 2 s, included: use N ≥ 200).
+
+    BENCH_N=200 .venv/bin/python -m bench.profile_tasks
+
+Not part of ``make bench``: a tool for finding the next thing to make faster (see
+docs/benchmarks.md, "Triage and auto-dispatch inside intake").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+N = int(os.environ.get("BENCH_N", "200"))
+CONTENT = "工体北路12号门口的路灯坏了一个多星期，晚上出行很不方便，老人摔倒过，请尽快派人修理。编号"
+
+
+def main() -> None:
+    os.environ.setdefault("JIESU_DATA_DIR", tempfile.mkdtemp(prefix="jiesu-tasks-"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiesu.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import transaction
+    from django.db.models import Count
+    from django.test import Client
+    from django_tasks_db.models import DBTaskResult
+
+    from jiesu.accounts.models import ApiToken
+    from jiesu.catalogue.models import RoutingRule
+    from jiesu.dispatch.models import DispatchSettings
+    from tests.conftest import build_city
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("migrate", verbosity=0)
+    with transaction.atomic():
+        city = build_city()
+        _token, raw = ApiToken.issue(user=city.users["calltaker"], name="profile")
+        RoutingRule.objects.create(category=city.lamp, area=None, lead_unit=city.sanlitun_office)
+        DispatchSettings.objects.update_or_create(pk=1, defaults={"threshold": 0.5})  # as bench.intake_http
+    client = Client()
+    started = time.process_time()
+    for i in range(N):
+        body = json.dumps({"request_type": "complaint", "channel": "hotline", "content": f"{CONTENT}{i}",
+                           "address": "朝阳区三里屯街道工体北路12号",
+                           "requesters": [{"phone": f"139{i:08d}", "name": "张先生"}]}, ensure_ascii=False)
+        r = client.post("/api/v1/orders", body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}")
+        assert r.status_code == 201, r.content
+    web = (time.process_time() - started) / N * 1000
+
+    def tasks() -> dict[str, int]:
+        return dict(DBTaskResult.objects.values_list("task_path").annotate(n=Count("id")).order_by("task_path"))
+
+    print(f"web CPU per request: {web:.2f} ms; queued by intake: {tasks()}")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run([sys.executable, "-m", "jiesu", "worker", "--batch", "--interval", "0.1"],  # noqa: S603
+                   env=os.environ, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    worker = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    done = tasks()
+    print(f"worker CPU per order: {worker / N * 1000:.2f} ms; tasks in all: {done} "
+          f"({sum(done.values()) / N:.1f} per order; database: {django.db.connection.vendor})")
+
+
+if __name__ == "__main__":
+    main()
