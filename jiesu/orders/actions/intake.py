@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext_lazy as _
 
