@@ -74,10 +74,10 @@ def test_past_the_cap_the_newest_of_each_half_are_kept(city, mix, monkeypatch):
     assert rows[0].number == newest_open
 
 
-def test_two_queries_whatever_the_number_of_orders(city, mix, django_assert_num_queries):
+def test_three_queries_whatever_the_number_of_orders(city, mix, django_assert_num_queries):
     actor = city.actor("dispatcher")
     actor.unit_ids()  # the actor's grants, read once per request
-    with clock.frozen(NOW), django_assert_num_queries(2):
+    with clock.frozen(NOW), django_assert_num_queries(3):
         rows = services.duplicate_candidates(actor, "三里屯路口的路灯坏了",
                                              area_path="110000/110105/110105001")
     assert rows

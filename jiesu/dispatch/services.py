@@ -185,8 +185,8 @@ def duplicate_candidates(
     exclude: str | None = None, limit: int = 5,
 ) -> list[DuplicateRow]:
     """Open or recent orders the actor can see, in the same district when it is known, that say
-    much the same. Two queries (open orders, recently closed orders), each over its own index
-    (``_recent_candidates``)."""
+    much the same. Three small queries (the district's areas, its open orders, its recently
+    closed orders), each over its own index (``_recent_candidates``)."""
     from jiesu.orders.models import OrderState
 
     if not text or not text.strip():
@@ -228,14 +228,17 @@ def _recent_candidates(actor: Actor, area_path: str, *, now: dt.datetime, exclud
     One ``OR`` of the two conditions cannot use an index: the database walked ``received_at``
     backwards through every order until 400 of the district turned up, seconds for a small
     district at 1M orders. So each half is its own query with its own index (the partial
-    ``order_open_area_idx`` over open orders only, ``order_closed_area_idx`` by closure), the
-    district is a subquery of area ids, and Python merges both halves, newest
+    ``order_open_area_idx`` over open orders only, ``order_closed_area_idx`` by closure, or
+    ``order_closed_idx`` city-wide), the district is a list of area ids, and Python merges both halves, newest
     received first. Up to the cap this is exactly the old set; past it, the closed half is the
     most recently *closed* orders rather than the most recently received ones."""
     district = "/".join(area_path.split("/")[:2]) if area_path.count("/") >= 1 else ""
-    # The district as a subquery of area ids, not a join on paths: the orders' indexes then see
-    # "area_id IN (…)" and the two halves stay one query each.
-    areas = Area.objects.filter(Q(path=district) | Q(path__startswith=district + "/")).values("id")
+    # The district as a list of area ids (tens to hundreds), read first: the planner then sees
+    # "area_id IN (…) OR area_id IS NULL", which the area indexes answer (a bitmap per area), and
+    # estimates it from the column's statistics. As a subquery it became a filter applied to
+    # every open order of the city (docs/benchmarks.md).
+    areas = list(Area.objects.filter(Q(path=district) | Q(path__startswith=district + "/"))
+                 .values_list("id", flat=True)) if district else []
 
     def newest(cond: Q, order: str) -> list[tuple]:
         qs = visible_orders(actor, WorkOrder.objects.filter(cond))

@@ -104,6 +104,7 @@ class WorkOrder(models.Model):
             # and the recently closed ones, without walking every order (docs/benchmarks.md).
             models.Index(fields=["area", "received_at"], condition=models.Q(state__in=OPEN_ORDER_STATES),
                          name="order_open_area_idx"),
+            models.Index(fields=["area", "closed_at"], name="order_closed_area_idx"),
             models.Index(fields=["closed_at"], name="order_closed_idx"),
         ]
 
