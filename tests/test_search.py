@@ -146,3 +146,23 @@ def test_the_index_follows_updates_and_deletes(city, orders):
     assert _numbers(search_orders(admin, "路灯")) == set()
     orders["lamp"].delete()
     assert _numbers(search_orders(admin, "地铁")) == set()
+
+
+@pytest.mark.parametrize("common", [1, 2000])
+def test_common_words_find_the_same_newest_orders(city, orders, new_order, monkeypatch, common):
+    """On PostgreSQL a word in at least ``COMMON`` orders is searched by walking the newest rows
+    (``jiesu.search.selectors.narrow``); the orders found, their order and the visibility are
+    those of the GIN lookup. On SQLite both runs take FTS5."""
+    from jiesu.search import selectors as search
+
+    monkeypatch.setattr(search, "COMMON", common)
+    for i in range(3):
+        new_order(content=f"第{i}次反映噪音问题")
+    everyone = [o.number for o in selectors.order_list(city.actor("calltaker"), selectors.OrderFilter(q="噪音"))]
+    assert len(everyone) == 5 and everyone == sorted(everyone, reverse=True)
+    assert everyone[-2:] == [orders["haidian"].number, orders["noise"].number]
+    chaoyang = [o.number for o in selectors.order_list(city.actor("cy_dispatcher"), selectors.OrderFilter(q="噪音"))]
+    assert orders["haidian"].number not in chaoyang and len(chaoyang) == 4
+    assert list(selectors.order_list(city.actor("calltaker"), selectors.OrderFilter(q="地铁"))) == []
+    page = Api(city).get("orders", query={"q": "噪音", "limit": 2}).json()
+    assert page["count"] == 5 and [r["number"] for r in page["results"]] == everyone[:2]
