@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import time
+from typing import Any
+
 from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
@@ -11,10 +15,14 @@ from jiesu.accounts.policy import Actor
 from jiesu.orders.models import WorkOrder
 from jiesu.search import tokens
 
-# A word in at least this many orders is "common": its newest page is found by walking the
-# index newest first (a few thousand rows at most for any list the desk shows), not by reading
-# every match (O(matches): 40k rows for 路灯 at 10M orders). Below it, reading every match is cheap.
-COMMON = 2000
+# A query is "common" when the statistics say it matches at least sqrt(WALK × orders) orders:
+# its newest page is then found by walking the newest rows (about page / share rows, read in
+# order), not by reading every match (share × orders rows, each in its own block). The two cost
+# the same at a share of sqrt(page / (k × orders)), k the price of a scattered read against a
+# sequential one (~10 here): matches ≥ sqrt(page / k × orders), page / k ≈ 10. At 1M orders
+# that is 3,200 matches (0.3 %), at 10M 10,000 (0.1 %); never below COMMON.
+WALK = 10
+COMMON = 1000
 
 
 def matching_ids(words: list[str], *, walk: bool = False) -> RawSQL:
@@ -23,23 +31,40 @@ def matching_ids(words: list[str], *, walk: bool = False) -> RawSQL:
     PostgreSQL: ``doc`` is the words' tsvector, stored (search migration 0002). By default the
     subquery ends in ``OFFSET 0``, which keeps it whole: the GIN index finds every match in one
     bitmap scan. Without it (``walk``) PostgreSQL flattens it into a join and walks the newest
-    rows backwards, testing each stored ``doc`` until the page is full: 2 ms instead of 50 for
-    a common word at 1M orders, but seconds for a rare one, hence ``COMMON`` (``narrow``)."""
+    rows backwards, testing each stored ``doc`` until the page is full: a few ms for a common
+    word at 1M orders, but seconds for a rare one, hence ``COMMON`` (``narrow``)."""
     if connection.vendor == "sqlite":
         return RawSQL("SELECT rowid FROM search_fts WHERE search_fts MATCH %s", [tokens.fts5_match(words)])
     sql = "SELECT order_id FROM search_ordertext WHERE doc @@ %s::tsquery"
     return RawSQL(sql if walk else sql + " OFFSET 0", [tokens.tsquery(words)])  # noqa: S611  constant SQL
 
 
+# The column's statistics, read at most every STATS_TTL seconds per process (ANALYZE refreshes
+# them; a stale copy only picks the slower of two correct plans).
+STATS_TTL = 600.0
+_stats: dict[str, Any] = {"at": None, "freqs": {}, "rows": 0.0}
+
+
+def _matches_estimate(words: list[str]) -> float:
+    """About how many orders contain every word, from PostgreSQL's statistics of ``doc`` (its
+    most common elements and their frequencies; ``ANALYZE`` keeps them): 0 for a query with any
+    word outside that list, i.e. a rare one. No index or table is read, unlike a count."""
+    now = time.monotonic()
+    if _stats["at"] is None or now - _stats["at"] > STATS_TTL:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples FROM pg_class c "
+                "LEFT JOIN pg_stats s ON s.schemaname = current_schema() AND s.tablename = c.relname "
+                "AND s.attname = 'doc' WHERE c.oid = 'search_ordertext'::regclass"
+            )
+            elems, freqs, rows = cursor.fetchone() or (None, None, 0.0)
+        _stats.update(at=now, freqs=dict(zip(elems or [], freqs or [], strict=False)), rows=max(rows or 0.0, 0.0))
+    return min(_stats["freqs"].get(w, 0.0) for w in words) * _stats["rows"]
+
+
 def _is_common(words: list[str]) -> bool:
-    """Whether at least ``COMMON`` orders contain every word (PostgreSQL): a count from the GIN
-    index, which reads no rows of the table once they are all-visible."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM search_ordertext WHERE doc @@ %s::tsquery LIMIT %s) m",
-            [tokens.tsquery(words), COMMON],
-        )
-        return cursor.fetchone()[0] >= COMMON
+    matches = _matches_estimate(words)
+    return matches >= COMMON and matches >= math.sqrt(WALK * _stats["rows"])
 
 
 def narrow(qs: QuerySet[WorkOrder], query: str) -> QuerySet[WorkOrder]:
