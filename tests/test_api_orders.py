@@ -387,4 +387,4 @@ def test_openapi_documents_the_bounded_count(client):
     page = spec["components"]["schemas"]["OrderPage"]["properties"]
     assert "lower bound" in page["count"]["description"] and "count_is_estimate" in page
     params = {p["name"]: p for p in spec["paths"]["/api/v1/orders"]["get"]["parameters"]}
-    assert "exact_count" in params and "10,000" in params["exact_count"]["description"]
+    assert "exact_count" in params and "1,000" in params["exact_count"]["description"]
