@@ -229,9 +229,9 @@ def _recent_candidates(actor: Actor, area_path: str, *, now: dt.datetime, exclud
     backwards through every order until 400 of the district turned up, seconds for a small
     district at 1M orders. So each half is its own query with its own index (the partial
     ``order_open_area_idx`` over open orders only, ``order_closed_area_idx`` by closure, or
-    ``order_closed_idx`` city-wide), the district is a list of area ids, and Python merges both halves, newest
-    received first. Up to the cap this is exactly the old set; past it, the closed half is the
-    most recently *closed* orders rather than the most recently received ones."""
+    ``order_closed_idx`` city-wide), the district is a list of area ids, and Python merges both
+    halves, newest received first. Up to the cap this is exactly the old set; past it, the
+    closed half is the most recently *closed* orders rather than the most recently received."""
     district = "/".join(area_path.split("/")[:2]) if area_path.count("/") >= 1 else ""
     # The district as a list of area ids (tens to hundreds), read first: the planner then sees
     # "area_id IN (…) OR area_id IS NULL", which the area indexes answer (a bitmap per area), and
