@@ -362,3 +362,29 @@ def test_list_costs_a_fixed_number_of_queries(api, city, new_order, django_asser
     assert small == large
     with django_assert_max_num_queries(6):
         api.get("orders", query={"limit": 200})
+
+
+def test_list_count_stops_at_the_cap_unless_asked(api, spread, monkeypatch):
+    from jiesu.api import orders as api_orders
+
+    monkeypatch.setattr(api_orders, "COUNT_CAP", 3)
+    page = api.get("orders", query={"limit": 2}).json()
+    assert (page["count"], page["count_is_estimate"]) == (3, True)  # at least 3 (6 match)
+    assert len(page["results"]) == 2
+    exact = api.get("orders", query={"limit": 2, "exact_count": "true"}).json()
+    assert (exact["count"], exact["count_is_estimate"]) == (6, False)
+    # The bound moves with the offset: counting up to offset + cap sees all 6 from offset 4.
+    later = api.get("orders", query={"limit": 2, "offset": 4}).json()
+    assert (later["count"], later["count_is_estimate"]) == (6, False)
+    few = api.get("orders", query={"state": "dispatched"}).json()
+    assert (few["count"], few["count_is_estimate"]) == (3, False)
+    r = api.get("orders", query={"exact_count": "perhaps"})
+    assert r.status_code == 422 and r.json()["field"] == "exact_count"
+
+
+def test_openapi_documents_the_bounded_count(client):
+    spec = client.get("/api/v1/openapi.json").json()
+    page = spec["components"]["schemas"]["OrderPage"]["properties"]
+    assert "lower bound" in page["count"]["description"] and "count_is_estimate" in page
+    params = {p["name"]: p for p in spec["paths"]["/api/v1/orders"]["get"]["parameters"]}
+    assert "exact_count" in params and "1,000" in params["exact_count"]["description"]

@@ -526,7 +526,7 @@ def _make(city, new_order, n: int, kind: str) -> WorkOrder | None:
 
 LIST_SCREENS = [
     # user, screen, query, what the list holds, max queries (measured: the same for 5 and 20 orders)
-    ("dispatcher", "desk:dispatch", {}, "received", 18),
+    ("dispatcher", "desk:dispatch", {}, "received", 20),  # duplicates: areas, open, closed (dispatch.services)
     ("dispatcher", "desk:dispatch", {"tab": "extensions"}, "received", 8),
     ("handler", "desk:inbox", {}, "dispatched", 14),
     ("supervisor", "desk:supervise", {}, "dispatched", 17),

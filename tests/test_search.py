@@ -5,6 +5,7 @@ the desk's search box and ``GET /api/v1/orders?q=``. Runs on both databases."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from jiesu.orders import actions, selectors
@@ -146,3 +147,36 @@ def test_the_index_follows_updates_and_deletes(city, orders):
     assert _numbers(search_orders(admin, "路灯")) == set()
     orders["lamp"].delete()
     assert _numbers(search_orders(admin, "地铁")) == set()
+
+
+@pytest.mark.parametrize("estimate", [10**6, 0])
+def test_common_words_find_the_same_newest_orders(city, orders, new_order, monkeypatch, estimate):
+    """On PostgreSQL a word the statistics say is common is searched by walking the newest rows
+    (``jiesu.search.selectors.narrow``); the orders found, their order and the visibility are
+    those of the GIN lookup. On SQLite both runs take FTS5."""
+    from jiesu.search import selectors as search
+
+    monkeypatch.setattr(search, "_matches_estimate", lambda words: estimate)
+    for i in range(3):
+        new_order(content=f"第{i}次反映噪音问题")
+    everyone = [o.number for o in selectors.order_list(city.actor("calltaker"), selectors.OrderFilter(q="噪音"))]
+    assert len(everyone) == 5 and everyone == sorted(everyone, reverse=True)
+    assert everyone[-2:] == [orders["haidian"].number, orders["noise"].number]
+    chaoyang = [o.number for o in selectors.order_list(city.actor("cy_dispatcher"), selectors.OrderFilter(q="噪音"))]
+    assert orders["haidian"].number not in chaoyang and len(chaoyang) == 4
+    assert list(selectors.order_list(city.actor("calltaker"), selectors.OrderFilter(q="地铁"))) == []
+    page = Api(city).get("orders", query={"q": "噪音", "limit": 2}).json()
+    assert page["count"] == 5 and [r["number"] for r in page["results"]] == everyone[:2]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL statistics; SQLite searches FTS5")
+def test_matches_estimate_comes_from_the_statistics(city, orders, new_order, monkeypatch):
+    from jiesu.search import selectors as search
+
+    for i in range(20):
+        new_order(content=f"第{i}次反映噪音问题")
+    monkeypatch.setattr(search, "_stats", {"at": None, "freqs": {}, "rows": 0.0})
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE search_ordertext")
+    assert search._matches_estimate(["噪音"]) > 15
+    assert search._matches_estimate(["噪音", "没有的词"]) == 0  # a rare word: read the matches

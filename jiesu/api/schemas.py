@@ -202,7 +202,9 @@ class OrderSummary(Schema):
 
 
 class OrderPage(Schema):
-    count: int
+    count: int = Field(description="matching orders; a lower bound when ``count_is_estimate``")
+    count_is_estimate: bool = Field(
+        False, description="true when more orders match than were counted (see ``exact_count``)")
     limit: int
     offset: int
     results: list[OrderSummary]

@@ -43,6 +43,12 @@ class DaySequence(models.Model):
     last = models.PositiveIntegerField(default=0)
 
 
+# The states in which an order is still being worked on (dispatch's duplicate candidates read
+# them through the partial index ``order_open_area_idx``).
+OPEN_ORDER_STATES = [s.value for s in (State.RECEIVED, State.DISPATCHED, State.RETURNED, State.ACCEPTED,
+                                       State.REPLIED, State.CALLBACK_DUE, State.REOPENED)]
+
+
 class WorkOrder(models.Model):
     number = models.CharField(_("number"), max_length=14, unique=True)
     state = models.CharField(_("state"), max_length=16, choices=OrderState.choices, default=OrderState.RECEIVED)
@@ -94,6 +100,12 @@ class WorkOrder(models.Model):
             # 三率 scorecards read a period's orders by area from this index alone (jiesu.followup).
             models.Index(fields=["area", "received_at", "state", "reopen_count", "satisfaction", "resolution"],
                          name="order_scorecard_idx"),
+            # Duplicate candidates (jiesu.dispatch.services): a district's open orders, newest first,
+            # and the recently closed ones, without walking every order (docs/benchmarks.md).
+            models.Index(fields=["area", "received_at"], condition=models.Q(state__in=OPEN_ORDER_STATES),
+                         name="order_open_area_idx"),
+            models.Index(fields=["area", "closed_at"], name="order_closed_area_idx"),
+            models.Index(fields=["closed_at"], name="order_closed_idx"),
         ]
 
     # Not a field: ``create_order`` sets it on the order it hands back when an idempotency key

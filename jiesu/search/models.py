@@ -1,8 +1,9 @@
 """The search index of orders: one row of words per order (jiesu.search.tokens).
 
 The row is a plain table on both databases; the index over it is database-specific and made by
-the migration: an FTS5 external-content table kept in step by triggers on SQLite, a GIN index
-over ``array_to_tsvector(string_to_array(words, ' '))`` on PostgreSQL."""
+the migration: an FTS5 external-content table kept in step by triggers on SQLite; on PostgreSQL a
+generated column ``doc`` (``array_to_tsvector(string_to_array(words, ' '))``, stored, unknown to
+the model: the database writes it) with a GIN index over it (migration 0002)."""
 
 from __future__ import annotations
 

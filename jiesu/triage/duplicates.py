@@ -23,6 +23,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 _RUNS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9]+")
@@ -112,7 +113,10 @@ class DuplicateFinder:
     background: Mapping[str, float] | None = None
 
     def features(self, text: str) -> Counter:
-        return Counter(self.tokenize(text))
+        """The text's token counts. Shared, never to be changed: the same candidates come back
+        on every dispatcher page, so their features are kept (the desk's 400 candidates were
+        most of the finder's time, bench.desk_scale)."""
+        return _features(self.tokenize, text)
 
     def _idf(self, docs: Sequence[Counter]) -> Callable[[str], float]:
         if self.background:
@@ -123,7 +127,11 @@ class DuplicateFinder:
         df: Counter = Counter()
         for d in docs:
             df.update(d.keys())
-        return lambda token: math.log((n + 1) / (df.get(token, 0) + 1)) + 1.0
+        # Every token of the pool weighed once, looked up per use (a lambda per token was most
+        # of the finder's time on the dispatcher's page); unseen tokens as with df = 0.
+        weights = _Weights({t: math.log((n + 1) / (c + 1)) + 1.0 for t, c in df.items()})
+        weights.unseen = math.log(n + 1) + 1.0
+        return weights.__getitem__
 
     def _background_default(self) -> float:
         if not hasattr(self, "_bg_default"):
@@ -185,6 +193,8 @@ class DuplicateFinder:
         cut = self.threshold if threshold is None else threshold
         out = []
         for c, f in zip(pool, feats, strict=True):
+            if query.keys().isdisjoint(f):
+                continue  # no token in common: similarity 0, no vector needed
             if fixed:
                 if c.vector is None:
                     c.vector = self._vector(f, idf)
@@ -217,6 +227,20 @@ class DuplicateFinder:
         weigh = idf or (lambda _t: 1.0)
         sim = self._cosine(self._vector(fa, weigh), self._vector(fb, weigh))
         return self.score(sim, _place(area_a, area_b), days)
+
+
+class _Weights(dict):
+    """Token → IDF; a token not in the pool weighs as one in no document."""
+
+    unseen = 1.0
+
+    def __missing__(self, token: str) -> float:
+        return self.unseen
+
+
+@lru_cache(maxsize=20_000)
+def _features(tokenize: Tokenizer, text: str) -> Counter:
+    return Counter(tokenize(text))
 
 
 def corpus_idf(texts: Iterable[str], tokenize: Tokenizer = bigrams) -> dict[str, float]:
