@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalogue', '0001_initial'),
-        ('orders', '0007_workorder_channel_open311'),
+        ('orders', '0008_requester_email_no_phone'),
         ('org', '0002_area_boundary'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
