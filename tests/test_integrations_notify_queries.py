@@ -17,9 +17,9 @@ from jiesu.orders.models import Event
 EMAIL = "jiesu.integrations.transports.EmailTransport"
 GATEWAY = "jiesu.integrations.transports.HttpSmsTransport"
 # The events' orders (1), the requesters (1), the dispatch's assignments (1) and the units'
-# addresses (1), the templates (1), the rows (insert, then their ids: 2), the outcomes in a
-# transaction (savepoint, one update, release: 3).
-FAN_OUT_QUERIES = 10
+# addresses (1), the templates (1), the rows (insert, then their ids: 2), the outcome (one
+# update for all the sent ones: 1).
+FAN_OUT_QUERIES = 8
 
 
 @pytest.fixture(autouse=True)
@@ -56,6 +56,7 @@ def test_one_transactions_messages_cost_a_fixed_number_of_queries(city, new_orde
     assert sent == len(phones) + len(emails)
     rows = Notification.objects.all()
     assert {(r.status, r.attempts, r.next_attempt_at) for r in rows} == {(DeliveryStatus.SENT, 1, None)}
+    assert {(r.channel, r.provider_ref) for r in rows} == {("sms", "console"), ("email", "email")}  # each its own
     assert sorted(m.to[0] for m in mail.outbox) == sorted(f"{n}@example.org" for n in emails)
     assert notifications.fan_out_events(event_ids) == 0  # a re-run task sends nothing twice
     assert len(mail.outbox) == len(emails)

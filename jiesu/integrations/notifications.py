@@ -26,6 +26,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Case, CharField, Value, When
 from django.template import Context, Engine, Template
 from django.utils.module_loading import import_string
 
@@ -195,10 +196,10 @@ def _insert_claimed(rows: list[Notification], now: dt.datetime) -> list[Notifica
 
 def _send_claimed(rows: list[Notification], now: dt.datetime) -> None:
     """Send claimed rows (outside any transaction: a slow gateway holds no lock) and record the
-    outcomes in one transaction: the sent ones in one statement; a failure schedules its
-    retry (``deliver_notification``, backoff) and never stops the others."""
+    outcomes: the sent ones in one UPDATE; a failure schedules its retry (``deliver_notification``, backoff) and
+    never stops the others."""
     transports: dict[str, Transport] = {}
-    sent: list[Notification] = []
+    sent: dict[str, list[int]] = {}
     failed: list[tuple[Notification, str]] = []
     for row in rows:
         try:
@@ -208,15 +209,18 @@ def _send_claimed(rows: list[Notification], now: dt.datetime) -> None:
         except Exception as err:  # noqa: BLE001 - whatever the gateway did, record it and retry later
             failed.append((row, str(err)[:2000]))
             continue
-        row.status, row.next_attempt_at, row.sent_at = DeliveryStatus.SENT, None, now
-        row.provider_ref, row.last_error = str(ref or "")[:200], ""
-        sent.append(row)
+        sent.setdefault(str(ref or "")[:200], []).append(row.pk)
+    if sent:  # one statement: a sent row is never tried again
+        refs = list(sent.items())
+        ref: Any = Value(refs[0][0]) if len(refs) == 1 else Case(
+            *[When(pk__in=ids, then=Value(value)) for value, ids in refs], output_field=CharField())
+        Notification.objects.filter(pk__in=[pk for ids in sent.values() for pk in ids]).update(
+            status=DeliveryStatus.SENT, next_attempt_at=None, sent_at=now, provider_ref=ref, last_error="")
+    if not failed:
+        return
     retries = []
     backoff = conf.notify_backoff()
     with transaction.atomic():
-        if sent:
-            Notification.objects.bulk_update(sent, ["status", "next_attempt_at", "sent_at", "provider_ref",
-                                                    "last_error"])
         for row, error in failed:
             retry_at = delivery.outcome(row, ok=False, now=now, backoff=backoff, last_error=error)
             if retry_at is not None:
