@@ -218,10 +218,10 @@ def _send_claimed(rows: list[Notification], now: dt.datetime) -> None:
         sent.setdefault(str(ref or "")[:200], []).append(row.pk)
     if sent:  # one statement: a sent row is never tried again
         refs = list(sent.items())
-        ref: Any = Value(refs[0][0]) if len(refs) == 1 else Case(
+        provider_ref: Any = Value(refs[0][0]) if len(refs) == 1 else Case(
             *[When(pk__in=ids, then=Value(value)) for value, ids in refs], output_field=CharField())
         Notification.objects.filter(pk__in=[pk for ids in sent.values() for pk in ids]).update(
-            status=DeliveryStatus.SENT, next_attempt_at=None, sent_at=now, provider_ref=ref, last_error="")
+            status=DeliveryStatus.SENT, next_attempt_at=None, sent_at=now, provider_ref=provider_ref, last_error="")
     if not failed:
         return
     retries = []
