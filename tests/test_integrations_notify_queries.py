@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from django.core.mail.backends import locmem
 
 from jiesu.integrations import notifications
 from jiesu.integrations.defaults import seed_templates
@@ -20,6 +21,16 @@ GATEWAY = "jiesu.integrations.transports.HttpSmsTransport"
 # addresses (1), the templates (1), the rows (insert, then their ids: 2), the outcome (one
 # update for all the sent ones: 1).
 FAN_OUT_QUERIES = 8
+
+
+class CountingBackend(locmem.EmailBackend):
+    """Django's test outbox, counting the sessions opened."""
+
+    opened = 0
+
+    def open(self):
+        CountingBackend.opened += 1
+        return super().open()
 
 
 @pytest.fixture(autouse=True)
@@ -48,6 +59,8 @@ def test_one_transactions_messages_cost_a_fixed_number_of_queries(city, new_orde
                                                                   emails, django_assert_num_queries):
     settings.JIESU = {**settings.JIESU, "NOTIFY_TRANSPORTS": {"sms": "jiesu.integrations.transports.ConsoleTransport",
                                                               "email": EMAIL}}
+    settings.EMAIL_BACKEND = "tests.test_integrations_notify_queries.CountingBackend"
+    CountingBackend.opened = 0
     _emails(city, emails)
     event_ids = _intake(city, new_order, phones, co_units)  # on-commit work does not run here
     assert not Notification.objects.exists()
@@ -58,6 +71,7 @@ def test_one_transactions_messages_cost_a_fixed_number_of_queries(city, new_orde
     assert {(r.status, r.attempts, r.next_attempt_at) for r in rows} == {(DeliveryStatus.SENT, 1, None)}
     assert {(r.channel, r.provider_ref) for r in rows} == {("sms", "console"), ("email", "email")}  # each its own
     assert sorted(m.to[0] for m in mail.outbox) == sorted(f"{n}@example.org" for n in emails)
+    assert CountingBackend.opened == 1  # the task's e-mails in one session
     assert notifications.fan_out_events(event_ids) == 0  # a re-run task sends nothing twice
     assert len(mail.outbox) == len(emails)
 

@@ -27,6 +27,7 @@ import datetime as dt
 import functools
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -216,6 +217,7 @@ def _send_claimed(rows: list[Notification], now: dt.datetime) -> None:
             failed.append((row, str(err)[:2000]))
             continue
         sent.setdefault(str(ref or "")[:200], []).append(row.pk)
+    _close(transports.values())
     if sent:  # one statement: a sent row is never tried again
         refs = list(sent.items())
         provider_ref: Any = Value(refs[0][0]) if len(refs) == 1 else Case(
@@ -233,6 +235,14 @@ def _send_claimed(rows: list[Notification], now: dt.datetime) -> None:
                 retries.append((row.pk, retry_at))
     for pk, at in retries:
         _queue(pk, at)
+
+
+def _close(transports: Iterable[Transport]) -> None:
+    """End a transport's session (the e-mail transport's SMTP connection), if it keeps one."""
+    for transport in transports:
+        close = getattr(transport, "close", None)
+        if close is not None:
+            close()
 
 
 def fan_out_events(event_ids: list[int]) -> int:
@@ -279,7 +289,11 @@ def deliver(pk: int, *, now: dt.datetime | None = None) -> str:
     if row is None:
         return "skipped"
     try:
-        ref = transport_for(row.channel).send(to=row.to, subject=row.subject, body=row.body)
+        transport = transport_for(row.channel)
+        try:
+            ref = transport.send(to=row.to, subject=row.subject, body=row.body)
+        finally:
+            _close([transport])
     except Exception as err:  # noqa: BLE001 - whatever the gateway did, record it and retry later
         with transaction.atomic():
             retry_at = delivery.outcome(row, ok=False, now=now, backoff=conf.notify_backoff(),
