@@ -1,8 +1,9 @@
 """What the background-task worker does per new order: ``N`` orders through
 ``POST /api/v1/orders`` (Django's test client, a fresh SQLite database or
 ``JIESU_DATABASE_URL``), then ``jiesu worker --batch`` until nothing is left. Prints the web CPU
-per request, the tasks queued per order by kind, and the worker's CPU per order (its start-up,
-about 2 s, included: use N ≥ 200).
+per request, the tasks queued per order by kind, and the worker's CPU per order: in all (its
+start-up, about 2 s, included) and without the start-up (measured by a first run of the worker
+with nothing to do). ``BENCH_PROFILE=path`` writes the worker's cProfile statistics there.
 
     BENCH_N=200 .venv/bin/python -m bench.profile_tasks
 
@@ -49,6 +50,20 @@ def main() -> None:
         _token, raw = ApiToken.issue(user=city.users["calltaker"], name="profile")
         RoutingRule.objects.create(category=city.lamp, area=None, lead_unit=city.sanlitun_office)
         DispatchSettings.objects.update_or_create(pk=1, defaults={"threshold": 0.5})  # as bench.intake_http
+        for name, user in city.users.items():  # the handlers hear of their new assignments by e-mail
+            user.email = f"{name}@example.org"
+            user.save(update_fields=["email"])
+    worker_cmd = [sys.executable, "-m", "jiesu", "worker", "--batch", "--interval", "0.1"]
+
+    def run_worker(profile: str = "") -> float:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        command = [sys.executable, "-m", "cProfile", "-o", profile, *worker_cmd[1:]] if profile else worker_cmd
+        subprocess.run(command, env=os.environ, check=True, stdout=subprocess.DEVNULL,  # noqa: S603
+                       stderr=subprocess.DEVNULL)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+    idle = run_worker()  # start-up and an empty queue
     client = Client()
     started = time.process_time()
     for i in range(N):
@@ -63,13 +78,10 @@ def main() -> None:
         return dict(DBTaskResult.objects.values_list("task_path").annotate(n=Count("id")).order_by("task_path"))
 
     print(f"web CPU per request: {web:.2f} ms; queued by intake: {tasks()}")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([sys.executable, "-m", "jiesu", "worker", "--batch", "--interval", "0.1"],  # noqa: S603
-                   env=os.environ, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    worker = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    worker = run_worker(os.environ.get("BENCH_PROFILE", ""))
     done = tasks()
-    print(f"worker CPU per order: {worker / N * 1000:.2f} ms; tasks in all: {done} "
+    print(f"worker CPU per order: {worker / N * 1000:.2f} ms in all, {(worker - idle) / N * 1000:.2f} ms without "
+          f"its start-up ({idle:.2f} s); tasks in all: {done} "
           f"({sum(done.values()) / N:.1f} per order; database: {django.db.connection.vendor})")
 
 

@@ -130,3 +130,39 @@ def test_nearest_rank_matches_the_definition():
         want = [ordered[max(1, math.ceil(r * n)) - 1] for r in (0.5, 0.9)]
         assert rollup.nearest_rank(np.array(values, dtype=np.int64), (0.5, 0.9)) == want
     assert rollup.nearest_rank(np.empty(0, dtype=np.int64), (0.5,)) == [None]
+
+
+def _day_updates(queries):
+    return [q["sql"] for q in queries if q["sql"].startswith("UPDATE") and "insight_dashboardday" in q["sql"]]
+
+
+def test_a_transaction_marks_its_day_once(city, new_order, django_assert_max_num_queries):
+    from django.db import transaction
+
+    with clock.frozen(T0):
+        new_order()  # the day's row exists
+        rollup.refresh([rollup.day_of(T0)])
+        with transaction.atomic(), django_assert_max_num_queries(1000) as captured:
+            order = new_order()  # the order saved more than once, its lead assignment too
+            actions.dispatch_order(actor=city.actor("dispatcher"), number=order.number, lead_unit="SLT")
+    assert len(_day_updates(captured.captured_queries)) == 1
+    assert DashboardDay.objects.get(day=rollup.day_of(T0)).dirty
+
+
+def test_a_mark_rolled_back_with_its_savepoint_is_made_again(city, new_order):
+    from django.db import transaction
+
+    day = rollup.day_of(T0)
+    with clock.frozen(T0):
+        new_order()
+        rollup.refresh([day])
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    rollup.mark([day])
+                    raise RuntimeError("undo")
+            except RuntimeError:
+                pass
+            assert not DashboardDay.objects.get(day=day).dirty
+            rollup.mark([day])
+            assert DashboardDay.objects.get(day=day).dirty

@@ -298,16 +298,50 @@ def nearest_rank(values: np.ndarray, ranks: Sequence[float]) -> list[int | None]
 # Keeping the rows
 
 
+class _Marked:
+    """Registered with ``on_commit`` when days are marked inside a transaction; it does nothing
+    on commit. Django drops it when that transaction (or the savepoint it was made in) rolls
+    back, so while it is still registered its days' marks are part of the pending changes."""
+
+    def __init__(self, days: list[dt.date]) -> None:
+        self.days = days
+
+    def __call__(self) -> None:
+        pass
+
+
+def _marked_in_this_transaction() -> set[dt.date]:
+    found: set[dt.date] = set()
+    for _sids, func, *_rest in transaction.get_connection().run_on_commit:
+        if isinstance(func, _Marked):
+            found.update(func.days)
+    return found
+
+
 def mark(days: Iterable[dt.date]) -> None:
     """Mark days dirty, creating their rows: the UPDATE takes the rows' lock, so a ``refresh``
-    running now finishes first and this change then marks the day again."""
+    running now finishes first and this change then marks the day again. Once per day and
+    transaction: intake saves the order and its assignment several times in one transaction."""
     wanted = sorted(set(days))
+    in_transaction = transaction.get_connection().in_atomic_block
+    if in_transaction and wanted:
+        done = _marked_in_this_transaction()
+        wanted = [d for d in wanted if d not in done]
     if not wanted:
         return
-    if DashboardDay.objects.filter(day__in=wanted).update(dirty=True) == len(wanted):
-        return
-    DashboardDay.objects.bulk_create([DashboardDay(day=d, dirty=True) for d in wanted], ignore_conflicts=True)
-    DashboardDay.objects.filter(day__in=wanted).update(dirty=True)  # rows another process just made
+    if DashboardDay.objects.filter(day__in=wanted).update(dirty=True) != len(wanted):
+        DashboardDay.objects.bulk_create([DashboardDay(day=d, dirty=True) for d in wanted], ignore_conflicts=True)
+        DashboardDay.objects.filter(day__in=wanted).update(dirty=True)  # rows another process just made
+    if in_transaction:
+        transaction.on_commit(_Marked(wanted))
+
+
+def _forget_marks(days: set[dt.date]) -> None:
+    """A ``refresh`` inside the marking transaction made the days clean: the next change marks
+    them again."""
+    for _sids, func, *_rest in transaction.get_connection().run_on_commit:
+        if isinstance(func, _Marked):
+            func.days = [d for d in func.days if d not in days]
 
 
 def refresh(days: Iterable[dt.date] | None = None, *, now: dt.datetime | None = None) -> int:
@@ -331,6 +365,7 @@ def refresh(days: Iterable[dt.date] | None = None, *, now: dt.datetime | None = 
             row.dirty, row.computed_at = False, clock.now()
             row.save(update_fields=["counts", "durations", "dirty", "computed_at"])
             written += 1
+    _forget_marks(wanted)
     return written
 
 

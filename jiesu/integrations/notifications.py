@@ -13,19 +13,28 @@ The text comes from ``NotificationTemplate`` (admin-editable, both languages, de
 by migration 0002), rendered with Django's template language (``{{ number }}``, ``{{ unit }}``,
 ``{{ due }}``). Messages go in the site language (``LANGUAGE_CODE``), falling back to the other
 language when a template is missing.
+
+Cost (issue 8): the events one transaction committed are one ``notify_events`` task, which
+plans, creates and sends their messages itself — templates read in one query and compiled once
+per text per process, the rows inserted in one statement already claimed for their first try,
+the sent ones recorded in one UPDATE (``tests/test_integrations_notify_queries.py`` pins it).
+Only a failed try becomes a task of its own (``deliver_notification``, with backoff).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.template import Context, Engine
+from django.db.models import Case, CharField, Value, When
+from django.template import Context, Engine, Template
 from django.utils.module_loading import import_string
 
 from jiesu import clock
@@ -63,20 +72,47 @@ class Planned:
     context: dict[str, Any]
 
 
-def render(kind: str, channel: str, context: dict[str, Any], language: str | None = None) -> tuple[str, str] | None:
+Texts = dict[tuple[str, str], dict[str, tuple[str, str]]]
+
+
+def texts() -> Texts:
+    """Every template's text by (kind, channel) and language, in one query: a fan-out reads them
+    once for all its messages. An admin's edit is seen by the next read (the compiled form is
+    cached by its text, see ``_compiled``); a switched-off message has an empty entry."""
+    found: Texts = {}
+    for kind, channel, language, subject, body, active in NotificationTemplate.objects.values_list(
+            "kind", "channel", "language", "subject", "body", "is_active"):
+        entry = found.setdefault((kind, channel), {})
+        if active:
+            entry[language] = (subject, body)
+    return found
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str) -> Template:
+    # Keyed by the text itself: an edited template is a new key, so nothing needs invalidating.
+    return _ENGINE.from_string(source)
+
+
+def render(kind: str, channel: str, context: dict[str, Any], language: str | None = None,
+           *, templates: Texts | None = None) -> tuple[str, str] | None:
+    """(subject, body) of one message, or None when the admin switched it off. ``templates``:
+    the texts already read (``texts()``); otherwise this kind's are read now."""
     language = language or settings.LANGUAGE_CODE
-    rows = list(NotificationTemplate.objects.filter(kind=kind, channel=channel))
-    if rows:
-        templates = {t.language: (t.subject, t.body) for t in rows if t.is_active}
-        if not templates:
-            return None  # the admin switched this message off
-    else:  # never seeded, or deleted: the shipped default
-        templates = {lang: (subj, body) for k, ch, lang, subj, body in DEFAULT_TEMPLATES if (k, ch) == (kind, channel)}
-    chosen = templates.get(language) or next(iter(templates.values()), None)
+    if templates is None:
+        templates = {}
+        for row in NotificationTemplate.objects.filter(kind=kind, channel=channel):
+            templates.setdefault((kind, channel), {})
+            if row.is_active:
+                templates[(kind, channel)][row.language] = (row.subject, row.body)
+    found = templates.get((kind, channel))
+    if found is None:  # never seeded, or deleted: the shipped default
+        found = {lang: (subj, body) for k, ch, lang, subj, body in DEFAULT_TEMPLATES if (k, ch) == (kind, channel)}
+    chosen = found.get(language) or next(iter(found.values()), None)
     if chosen is None:
-        return None
+        return None  # the admin switched this message off
     ctx = Context(context, autoescape=False)
-    return (_ENGINE.from_string(chosen[0]).render(ctx).strip(), _ENGINE.from_string(chosen[1]).render(ctx).strip())
+    return _compiled(chosen[0]).render(ctx).strip(), _compiled(chosen[1]).render(ctx).strip()
 
 
 def _local(value: dt.datetime | None) -> str:
@@ -131,32 +167,106 @@ def plan(event: Event) -> list[Planned]:
     return []
 
 
-def _create(key_prefix: str, order: WorkOrder | None, planned: list[Planned], now: dt.datetime) -> list[int]:
-    """The rows (once per key), returning the ids still waiting to be sent."""
+def _rows(key_prefix: str, order: WorkOrder | None, planned: list[Planned], templates: Texts,
+          now: dt.datetime) -> list[Notification]:
     rows = []
     for p in planned:
-        text = render(p.kind, p.channel, p.context)
+        text = render(p.kind, p.channel, p.context, templates=templates)
         if text is None:
             continue  # switched off in the admin
         rows.append(Notification(key=f"{key_prefix}:{p.kind}:{p.channel}:{p.to}"[:120], kind=p.kind,
                                  channel=p.channel, to=p.to, subject=text[0][:200], body=text[1], order=order,
                                  created_at=now, next_attempt_at=now))
+    return rows
+
+
+def _insert_claimed(rows: list[Notification], now: dt.datetime) -> list[Notification]:
+    """Insert the rows (once per key) already claimed for a first try — attempt counted, lease
+    taken, as ``delivery.claim`` would — and return those this call inserted: a row that
+    existed (a re-run task) is left to its own task or the sweep. The lease instant, to the
+    microsecond, tells this call's rows from older ones."""
     if not rows:
         return []
+    lease = now + delivery.LEASE
+    for row in rows:
+        row.attempts, row.next_attempt_at = 1, lease
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    return list(Notification.objects.filter(key__in=[r.key for r in rows], status=DeliveryStatus.PENDING,
-                                            attempts=0).values_list("pk", flat=True))
+    ids = dict(Notification.objects.filter(key__in=[r.key for r in rows], status=DeliveryStatus.PENDING,
+                                           attempts=1, next_attempt_at=lease).values_list("key", "pk"))
+    mine = []
+    for row in rows:
+        if row.key in ids:
+            row.pk = ids[row.key]
+            mine.append(row)
+    return mine
+
+
+def _send_claimed(rows: list[Notification], now: dt.datetime) -> None:
+    """Send claimed rows (outside any transaction: a slow gateway holds no lock) and record the
+    outcomes: the sent ones in one UPDATE; a failure schedules its retry (``deliver_notification``, backoff) and
+    never stops the others."""
+    transports: dict[str, Transport] = {}
+    sent: dict[str, list[int]] = {}
+    failed: list[tuple[Notification, str]] = []
+    for row in rows:
+        try:
+            if row.channel not in transports:
+                transports[row.channel] = transport_for(row.channel)
+            ref = transports[row.channel].send(to=row.to, subject=row.subject, body=row.body)
+        except Exception as err:  # noqa: BLE001 - whatever the gateway did, record it and retry later
+            failed.append((row, str(err)[:2000]))
+            continue
+        sent.setdefault(str(ref or "")[:200], []).append(row.pk)
+    _close(transports.values())
+    if sent:  # one statement: a sent row is never tried again
+        refs = list(sent.items())
+        provider_ref: Any = Value(refs[0][0]) if len(refs) == 1 else Case(
+            *[When(pk__in=ids, then=Value(value)) for value, ids in refs], output_field=CharField())
+        Notification.objects.filter(pk__in=[pk for ids in sent.values() for pk in ids]).update(
+            status=DeliveryStatus.SENT, next_attempt_at=None, sent_at=now, provider_ref=provider_ref, last_error="")
+    if not failed:
+        return
+    retries = []
+    backoff = conf.notify_backoff()
+    with transaction.atomic():
+        for row, error in failed:
+            retry_at = delivery.outcome(row, ok=False, now=now, backoff=backoff, last_error=error)
+            if retry_at is not None:
+                retries.append((row.pk, retry_at))
+    for pk, at in retries:
+        _queue(pk, at)
+
+
+def _close(transports: Iterable[Transport]) -> None:
+    """End a transport's session (the e-mail transport's SMTP connection), if it keeps one."""
+    for transport in transports:
+        close = getattr(transport, "close", None)
+        if close is not None:
+            close()
+
+
+def fan_out_events(event_ids: list[int]) -> int:
+    """The messages the events cause (one transaction's events, in order), created once each
+    and sent at once by this task: the templates read in one query, the rows inserted in one
+    statement already claimed, the outcomes recorded in one. Returns how many were created."""
+    events = list(Event.objects.select_related("order__category").filter(pk__in=event_ids, code__in=TRIGGERS)
+                  .order_by("pk"))
+    if not events:
+        return 0
+    now = clock.now()
+    planned = [(event, plan(event)) for event in events]
+    if not any(p for _e, p in planned):
+        return 0
+    templates = texts()
+    rows = [row for event, p in planned for row in _rows(f"e{event.pk}", event.order, p, templates, now)]
+    mine = _insert_claimed(rows, now)
+    _send_claimed(mine, now)
+    return len(mine)
 
 
 def fan_out(event_id: int) -> int:
-    """The messages one event causes, created once and queued; returns how many were queued."""
-    event = Event.objects.select_related("order__category").filter(pk=event_id).first()
-    if event is None or event.code not in TRIGGERS:
-        return 0
-    ids = _create(f"e{event.pk}", event.order, plan(event), clock.now())
-    for pk in ids:
-        _queue(pk)
-    return len(ids)
+    """``fan_out_events`` for one event."""
+    return fan_out_events([event_id])
 
 
 def _queue(pk: int, at: dt.datetime | None = None) -> None:
@@ -179,7 +289,11 @@ def deliver(pk: int, *, now: dt.datetime | None = None) -> str:
     if row is None:
         return "skipped"
     try:
-        ref = transport_for(row.channel).send(to=row.to, subject=row.subject, body=row.body)
+        transport = transport_for(row.channel)
+        try:
+            ref = transport.send(to=row.to, subject=row.subject, body=row.body)
+        finally:
+            _close([transport])
     except Exception as err:  # noqa: BLE001 - whatever the gateway did, record it and retry later
         with transaction.atomic():
             retry_at = delivery.outcome(row, ok=False, now=now, backoff=conf.notify_backoff(),
@@ -202,6 +316,7 @@ def remind_deadlines(*, now: dt.datetime | None = None) -> int:
         state__in=[AssignmentState.DISPATCHED, AssignmentState.ACCEPTED], due_at__gte=now, due_at__lt=soon,
         order__state__in=list(IN_HANDLING)).select_related("unit", "order__category"))
     emails = _unit_addresses([a.unit_id for a in assignments])
+    templates = texts() if assignments else {}
     queued = 0
     for a in assignments:
         order = a.order
@@ -210,10 +325,9 @@ def remind_deadlines(*, now: dt.datetime | None = None) -> int:
                    "address": order.address}
         planned = [Planned(K.DEADLINE_SOON, NotifyChannel.EMAIL, email, context)
                    for email in emails.get(a.unit_id, [])]
-        ids = _create(f"a{a.pk}@{int(a.due_at.timestamp())}", order, planned, now)
-        for pk in ids:
-            _queue(pk)
-        queued += len(ids)
+        mine = _insert_claimed(_rows(f"a{a.pk}@{int(a.due_at.timestamp())}", order, planned, templates, now), now)
+        _send_claimed(mine, now)
+        queued += len(mine)
     return queued
 
 

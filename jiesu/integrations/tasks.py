@@ -1,4 +1,5 @@
-"""Background work (django-tasks): fan an event out, send one message, try one delivery."""
+"""Background work (django-tasks): fan events out and send their messages, retry one message, try one
+webhook delivery."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ def notify_event(event_id: int) -> int:
 
 @task()
 def notify_events(event_ids: list[int]) -> int:
-    """``notify_event`` for the events one transaction committed, in order: one task to claim."""
+    """``notify_event`` for the events one transaction committed, in order: one task to claim,
+    which also sends the messages (a failed one is retried by ``deliver_notification``)."""
     from jiesu.integrations import notifications
 
-    return sum(notifications.fan_out(event_id) for event_id in event_ids)
+    return notifications.fan_out_events(event_ids)
 
 
 @task()

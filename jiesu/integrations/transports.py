@@ -23,7 +23,7 @@ import urllib.parse
 import urllib.request
 from typing import Any, Protocol
 
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection
 
 from jiesu.integrations.conf import http_timeout, knob
 
@@ -49,12 +49,30 @@ class ConsoleTransport:
 
 
 class EmailTransport:
+    """One connection (an SMTP session) for all the messages one instance sends: a fan-out's
+    e-mails go in one session; ``close`` ends it."""
+
+    def __init__(self) -> None:
+        self.connection: Any = None
+
     def send(self, *, to: str, subject: str, body: str) -> str:
         try:
-            send_mail(subject, body, None, [to], fail_silently=False)
+            if self.connection is None:
+                self.connection = get_connection(fail_silently=False)
+                self.connection.open()
+            EmailMessage(subject, body, None, [to], connection=self.connection).send(fail_silently=False)
         except Exception as err:  # noqa: BLE001 - any SMTP error means "try again later"
+            self.close()  # a broken session is not reused
             raise DeliveryError(str(err)[:EXCERPT]) from err
         return "email"
+
+    def close(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # noqa: BLE001 - the messages are sent; a failed QUIT changes nothing
+                log.warning("closing the e-mail connection failed", exc_info=True)
 
 
 def post(url: str, data: bytes, headers: dict[str, str], *, timeout: float | None = None) -> tuple[int, str]:
