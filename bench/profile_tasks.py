@@ -18,7 +18,6 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 
 N = int(os.environ.get("BENCH_N", "200"))
@@ -26,33 +25,14 @@ CONTENT = "工体北路12号门口的路灯坏了一个多星期，晚上出行�
 
 
 def main() -> None:
-    os.environ.setdefault("JIESU_DATA_DIR", tempfile.mkdtemp(prefix="jiesu-tasks-"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiesu.settings")
-    import django
+    from bench.profile_intake import set_up_city
 
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.db import transaction
+    _city, raw = set_up_city(prefix="jiesu-tasks-", handler_emails=True)
+    from django.db import connection
     from django.db.models import Count
     from django.test import Client
     from django_tasks_db.models import DBTaskResult
 
-    from jiesu.accounts.models import ApiToken
-    from jiesu.catalogue.models import RoutingRule
-    from jiesu.dispatch.models import DispatchSettings
-    from tests.conftest import build_city
-
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("migrate", verbosity=0)
-    with transaction.atomic():
-        city = build_city()
-        _token, raw = ApiToken.issue(user=city.users["calltaker"], name="profile")
-        RoutingRule.objects.create(category=city.lamp, area=None, lead_unit=city.sanlitun_office)
-        DispatchSettings.objects.update_or_create(pk=1, defaults={"threshold": 0.5})  # as bench.intake_http
-        for name, user in city.users.items():  # the handlers hear of their new assignments by e-mail
-            user.email = f"{name}@example.org"
-            user.save(update_fields=["email"])
     worker_cmd = [sys.executable, "-m", "jiesu", "worker", "--batch", "--interval", "0.1"]
 
     def run_worker(profile: str = "") -> float:
@@ -82,7 +62,7 @@ def main() -> None:
     done = tasks()
     print(f"worker CPU per order: {worker / N * 1000:.2f} ms in all, {(worker - idle) / N * 1000:.2f} ms without "
           f"its start-up ({idle:.2f} s); tasks in all: {done} "
-          f"({sum(done.values()) / N:.1f} per order; database: {django.db.connection.vendor})")
+          f"({sum(done.values()) / N:.1f} per order; database: {connection.vendor})")
 
 
 if __name__ == "__main__":
