@@ -111,23 +111,29 @@ def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpRespons
     return respond(fmt, "service_definition", present.definition(info))
 
 
-def _dates(request: HttpRequest, *, default_end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """start_date/end_date: W3C with a time zone, at most 90 days apart; the default window is
-    the last 90 days (or the 90 days from a given start / up to a given end)."""
-    parsed: dict[str, dt.datetime | None] = {}
+def _datetimes(request: HttpRequest, *names: str) -> list[dt.datetime | None]:
+    """The named W3C datetime parameters (None when absent); every malformed one is reported
+    in one 400 answer."""
+    found: list[dt.datetime | None] = []
     problems = []
-    for name in ("start_date", "end_date"):
+    for name in names:
         text = _param(request, name)
-        parsed[name] = None
+        found.append(None)
         if text:
             try:
-                parsed[name] = w3c.parse(text)
+                found[-1] = w3c.parse(text)
             except w3c.BadDatetime:
                 problems.append(_("%(name)s must be a W3C datetime with a time zone, e.g. 2026-01-01T00:00:00Z "
                                   "or 2026-01-01T08:00:00+08:00.") % {"name": name})
     if problems:
         raise bad_request(*problems)
-    start, end = parsed["start_date"], parsed["end_date"]
+    return found
+
+
+def _dates(request: HttpRequest, *, default_end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """start_date/end_date: W3C with a time zone, at most 90 days apart; the default window is
+    the last 90 days (or the 90 days from a given start / up to a given end)."""
+    start, end = _datetimes(request, "start_date", "end_date")
     if start is None and end is None:
         end = default_end
         start = end - WINDOW
@@ -146,20 +152,7 @@ def _dates(request: HttpRequest, *, default_end: dt.datetime) -> tuple[dt.dateti
 def _changes(request: HttpRequest) -> tuple[dt.datetime | None, dt.datetime | None]:
     """updated_after / updated_before (v2.1 changesets, an extension): W3C datetimes, compared
     with the order's last update; either may be given alone."""
-    found: dict[str, dt.datetime | None] = {}
-    problems = []
-    for name in ("updated_after", "updated_before"):
-        text = _param(request, name)
-        found[name] = None
-        if text:
-            try:
-                found[name] = w3c.parse(text)
-            except w3c.BadDatetime:
-                problems.append(_("%(name)s must be a W3C datetime with a time zone, e.g. 2026-01-01T00:00:00Z "
-                                  "or 2026-01-01T08:00:00+08:00.") % {"name": name})
-    if problems:
-        raise bad_request(*problems)
-    after, before = found["updated_after"], found["updated_before"]
+    after, before = _datetimes(request, "updated_after", "updated_before")
     if after is not None and before is not None and before <= after:
         raise bad_request(_("updated_before must be later than updated_after."))
     return after, before
