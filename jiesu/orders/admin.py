@@ -3,8 +3,22 @@ from django.contrib import admin
 from jiesu.orders.models import Event, PersonalDataView, WorkOrder
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows read, never written, through the admin: orders change only through the lifecycle
+    services, and logs are append-only (the models refuse edits as well)."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(WorkOrder)
-class WorkOrderAdmin(admin.ModelAdmin):
+class WorkOrderAdmin(ReadOnlyAdmin):
     """Read-only: orders change only through the lifecycle services, never by editing rows."""
 
     list_display = ["number", "state", "request_type", "channel", "area", "category", "received_at", "due_at"]
@@ -12,31 +26,9 @@ class WorkOrderAdmin(admin.ModelAdmin):
     search_fields = ["number"]
     list_select_related = ["area", "category"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyLog(admin.ModelAdmin):
-    """Logs are read, never written, through the admin (the models refuse it as well)."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(Event)
-class EventAdmin(ReadOnlyLog):
+class EventAdmin(ReadOnlyAdmin):
     list_display = ["order", "code", "at", "actor", "from_state", "to_state"]
     list_filter = ["code"]
     search_fields = ["order__number"]
@@ -44,7 +36,7 @@ class EventAdmin(ReadOnlyLog):
 
 
 @admin.register(PersonalDataView)
-class PersonalDataViewAdmin(ReadOnlyLog):
+class PersonalDataViewAdmin(ReadOnlyAdmin):
     """Who saw which requester's unmasked phone and ID, when and where (DESIGN §9)."""
 
     list_display = ["at", "user", "order", "where"]
