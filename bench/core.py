@@ -22,6 +22,20 @@ N = int(os.environ.get("BENCH_N", "300"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 
 
+def order_loop(ct, disp, handler, sup, content: str) -> None:
+    """One order through create → dispatch → accept → reply → callback, by the city's call-taker,
+    dispatcher, handler and supervisor (also timed by ``bench.integrations``)."""
+    from jiesu.orders import actions
+
+    n = actions.create_order(actor=ct, request_type="complaint", channel="hotline", content=content,
+                             requesters=[actions.RequesterInput(phone="13812345678")],
+                             category_code="010101", area_code="110105001").number
+    actions.dispatch_order(actor=disp, number=n, lead_unit="SLT")
+    actions.accept_assignment(actor=handler, number=n)
+    actions.reply_to_order(actor=handler, number=n, body="已修复。", outcome="solved")
+    actions.record_callback(actor=sup, number=n, reached=True, solved=True, satisfaction="satisfied")
+
+
 def main() -> None:
     from bench.report import fresh_django
 
@@ -55,13 +69,7 @@ def main() -> None:
                              category_code="010101", area_code="110105001")
 
     def loop() -> None:
-        n = actions.create_order(actor=ct, request_type="complaint", channel="hotline", content=content,
-                                 requesters=[actions.RequesterInput(phone="13812345678")],
-                                 category_code="010101", area_code="110105001").number
-        actions.dispatch_order(actor=disp, number=n, lead_unit="SLT")
-        actions.accept_assignment(actor=handler, number=n)
-        actions.reply_to_order(actor=handler, number=n, body="已修复。", outcome="solved")
-        actions.record_callback(actor=sup, number=n, reached=True, solved=True, satisfaction="satisfied")
+        order_loop(ct, disp, handler, sup, content)
 
     def measure(fn, n: int) -> float:
         best = []

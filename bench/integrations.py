@@ -28,12 +28,12 @@ def main() -> None:
     fresh_django()
     from django.db import connection, transaction
 
+    from bench.core import order_loop
     from bench.report import keep, print_figures
     from jiesu.accounts.policy import Actor
     from jiesu.integrations import receivers, webhooks
     from jiesu.integrations.exchange import exporting, importing, sheets
     from jiesu.integrations.models import WebhookDelivery, WebhookSubscription
-    from jiesu.orders import actions
     from jiesu.orders.events import event_committed
     from tests.conftest import build_city
     from tests.http_receiver import Receiver
@@ -46,13 +46,7 @@ def main() -> None:
     WebhookSubscription.objects.create(name="bench", url=receiver.url, event_codes=["dispatched", "replied"])
 
     def loop() -> None:
-        n = actions.create_order(actor=ct, request_type="complaint", channel="hotline", content=content,
-                                 requesters=[actions.RequesterInput(phone="13812345678")],
-                                 category_code="010101", area_code="110105001").number
-        actions.dispatch_order(actor=disp, number=n, lead_unit="SLT")
-        actions.accept_assignment(actor=handler, number=n)
-        actions.reply_to_order(actor=handler, number=n, body="已修复。", outcome="solved")
-        actions.record_callback(actor=sup, number=n, reached=True, solved=True, satisfaction="satisfied")
+        order_loop(ct, disp, handler, sup, content)
 
     def per_call(fn, n: int) -> float:
         start = time.perf_counter()
