@@ -20,3 +20,14 @@ def require_chromium() -> ModuleType:
     if not CHROMIUM.exists():
         pytest.skip("install Chromium: apt-get install chromium fonts-wqy-microhei", allow_module_level=True)
     return pytest.importorskip("playwright.sync_api")
+
+
+def log_in(page, base: str, username: str) -> None:
+    """Sign in on the desk's login page with the test password (``pw-<name>``, tests/conftest.py)."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/desk/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "pw-" + username)
+    page.locator("form button[type=submit]").last.click()
+    expect(page.locator(".topbar .user")).to_have_text(username)

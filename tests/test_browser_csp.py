@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from jiesu.orders import actions
-from tests.browser_kit import require_chromium
+from tests.browser_kit import log_in, require_chromium
 from tests.conftest import build_city
 
 playwright_api = require_chromium()
@@ -26,14 +26,6 @@ document.addEventListener("securitypolicyviolation", function (e) {
 
 def _violations(page) -> list[str]:
     return page.evaluate("window.__csp || []")
-
-
-def _login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/desk/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw-" + username)
-    page.locator("form button[type=submit]").last.click()
-    expect(page.locator(".topbar .user")).to_have_text(username)
 
 
 def test_no_page_violates_the_content_security_policy(browser, live_server):
@@ -58,7 +50,7 @@ def test_no_page_violates_the_content_security_policy(browser, live_server):
 
     for path in ["/", "/submit/", "/track/", "/measures/", "/api/v1/docs"]:
         visit(path)
-    _login(page, base, "admin")
+    log_in(page, base, "admin")
     for path in [f"/desk/orders/{order.number}/", "/desk/dispatch/", "/desk/insight/", "/admin/",
                  "/admin/orders/workorder/", "/admin/accounts/user/add/"]:
         visit(path)

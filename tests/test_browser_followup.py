@@ -14,7 +14,7 @@ from jiesu.integrations.models import Notification
 from jiesu.orders import actions
 from jiesu.orders.models import Callback, Event, WorkOrder
 from jiesu.orders.states import State
-from tests.browser_kit import SHOTS, require_chromium
+from tests.browser_kit import SHOTS, log_in, require_chromium
 from tests.conftest import at, build_city
 
 playwright_api = require_chromium()
@@ -38,11 +38,7 @@ def _context(browser, **kw):
 
 def _login(page, base: str, username: str) -> None:
     page.context.add_cookies([{"name": "django_language", "value": "en", "url": base}])
-    page.goto(f"{base}/desk/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw-" + username)
-    page.locator("form button[type=submit]").last.click()
-    expect(page.locator(".topbar .user")).to_have_text(username)
+    log_in(page, base, username)
 
 
 def _shot(page, name: str) -> None:

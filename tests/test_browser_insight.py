@@ -16,7 +16,7 @@ import pytest
 from jiesu.insight import assets, measures
 from jiesu.insight.models import Measure, Milestone
 from jiesu.orders import actions
-from tests.browser_kit import SHOTS, require_chromium
+from tests.browser_kit import SHOTS, log_in, require_chromium
 from tests.conftest import build_city
 
 playwright_api = require_chromium()
@@ -55,14 +55,6 @@ def _context(browser, **kw):
     return context
 
 
-def _login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/desk/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw-" + username)
-    page.locator("form button[type=submit]").last.click()
-    expect(page.locator(".topbar .user")).to_have_text(username)
-
-
 def _orders(city) -> None:
     a = city.actor
     for i in range(3):
@@ -84,7 +76,7 @@ def test_dashboard_draws_its_charts_locally(browser, live_server, city_live):
     context = _context(browser, viewport={"width": 1366, "height": 900})
     page = context.new_page()
     watch = Watch(page)
-    _login(page, base, "analyst")
+    log_in(page, base, "analyst")
     page.locator(".topbar nav a[href='/desk/insight/']").click()
     expect(page.locator("[data-kpi=total]")).to_have_text("4")
     if not assets.TARGET.exists():
@@ -113,7 +105,7 @@ def test_hotspot_page_lists_its_orders_on_a_timeline(browser, live_server, city_
     context = _context(browser, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     watch = Watch(page)
-    _login(page, base, "analyst")
+    log_in(page, base, "analyst")
     page.goto(f"{base}/desk/insight/hotspots/")
     rows = page.locator("table.hotspots tbody tr")
     expect(rows).to_have_count(1)

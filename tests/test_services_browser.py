@@ -14,7 +14,7 @@ from jiesu.deadlines.calendar import SHANGHAI
 from jiesu.orders.models import WorkOrder
 from jiesu.services.errors import SlotFull
 from jiesu.services.models import Booking, Filing, OutreachEntry, OutreachEvent
-from tests.browser_kit import SHOTS, require_chromium
+from tests.browser_kit import SHOTS, log_in, require_chromium
 from tests.conftest import build_city
 from tests.services_kit import build_services
 
@@ -42,14 +42,6 @@ def _page(context, base: str, lang: str):
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     return page, errors
-
-
-def _login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/desk/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw-" + username)
-    page.locator("form button[type=submit]").last.click()
-    expect(page.locator(".topbar .user")).to_have_text(username)
 
 
 def _choose_a_day_with_a_free_slot(page) -> None:
@@ -129,7 +121,7 @@ def test_check_in_at_the_window(browser, live_server, world):
                                      created_at=start - dt.timedelta(days=1))
     context = _context(browser, "en", viewport={"width": 1366, "height": 900})
     page, errors = _page(context, base, "en")
-    _login(page, base, "notary_staff")
+    log_in(page, base, "notary_staff")
     page.goto(f"{base}/desk/services/today/")
     row = page.locator("tr[data-booking=CHECKIN2]")
     row.locator("select[name=window]").select_option(label="2号窗口")
@@ -157,7 +149,7 @@ def test_an_outreach_entry_made_offline_is_synced_later(browser, live_server, wo
                                          created_at=clock.now())
     context = _context(browser, "zh-hans", viewport={"width": 390, "height": 844}, is_mobile=True)
     page, errors = _page(context, base, "zh-hans")
-    _login(page, base, "outreach")
+    log_in(page, base, "outreach")
     page.goto(f"{base}/desk/services/outreach/{event.pk}/")
     expect(page.locator("[data-online-state]")).to_have_attribute("data-online", "true")
     context.set_offline(True)
@@ -220,7 +212,7 @@ def test_a_booking_made_offline_is_booked_once_and_a_full_slot_is_reported(brows
     event = _booking_event(city, svc)
     context = _context(browser, "en", viewport={"width": 390, "height": 844}, is_mobile=True)
     page, errors = _page(context, base, "en")
-    _login(page, base, "outreach")
+    log_in(page, base, "outreach")
     page.goto(f"{base}/desk/services/outreach/{event.pk}/")
     offer = "Chaoyang Notary Office · Authorisation"
     page.select_option("#b-offer", label=offer)
@@ -265,7 +257,7 @@ def test_the_entry_page_reloads_offline_from_its_service_worker(browser, live_se
     event = _booking_event(city, svc)
     context = _context(browser, "zh-hans")
     page, errors = _page(context, base, "zh-hans")
-    _login(page, base, "outreach")
+    log_in(page, base, "outreach")
     url = f"{base}/desk/services/outreach/{event.pk}/"
     page.goto(url)
     # the worker has taken the page over and says it has kept it with its assets
@@ -290,7 +282,7 @@ def test_batch_circuit_filing_with_receipts(browser, live_server, world):
     base = live_server.url
     context = _context(browser, "zh-hans", viewport={"width": 1366, "height": 900})
     page, errors = _page(context, base, "zh-hans")
-    _login(page, base, "court_clerk")
+    log_in(page, base, "court_clerk")
     page.goto(f"{base}/desk/services/filing/")
     page.select_option("#f-kind", "enforcement")
     page.fill("#f-cause", "追索劳动报酬")
