@@ -45,6 +45,15 @@ def bring_to(city, new_order, state: State) -> WorkOrder:
     return order
 
 
+def reply(city, order: WorkOrder) -> WorkOrder:
+    """A received order dispatched to 三里屯's street office, accepted and replied to (solved)."""
+    a, n = city.actor, order.number
+    actions.dispatch_order(actor=a("dispatcher"), number=n, lead_unit="SLT")
+    actions.accept_assignment(actor=a("handler"), number=n)
+    actions.reply_to_order(actor=a("handler"), number=n, body="已处理。", outcome="solved")
+    return WorkOrder.objects.get(pk=order.pk)
+
+
 def snapshot(order: WorkOrder) -> tuple:
     """Everything a failed move must leave untouched."""
     fresh = WorkOrder.objects.get(pk=order.pk)

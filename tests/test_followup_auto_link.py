@@ -17,7 +17,7 @@ from jiesu.orders import actions, tasks
 from jiesu.orders.errors import IllegalTransition, InvalidInput
 from jiesu.orders.models import Callback, Event, Resolution, Satisfaction, WorkOrder
 from jiesu.orders.states import State
-from tests.lifecycle import bring_to
+from tests.lifecycle import bring_to, reply
 
 pytestmark = pytest.mark.django_db
 
@@ -30,15 +30,7 @@ def public_base(settings):
 
 
 def _replied(city, new_order, **kw) -> WorkOrder:
-    return bring_to(city, new_order, State.REPLIED) if not kw else _reply(city, new_order(**kw))
-
-
-def _reply(city, order) -> WorkOrder:
-    a = city.actor
-    actions.dispatch_order(actor=a("dispatcher"), number=order.number, lead_unit="SLT")
-    actions.accept_assignment(actor=a("handler"), number=order.number)
-    actions.reply_to_order(actor=a("handler"), number=order.number, body="已处理。", outcome="solved")
-    return WorkOrder.objects.get(pk=order.pk)
+    return bring_to(city, new_order, State.REPLIED) if not kw else reply(city, new_order(**kw))
 
 
 def _proactive(city, new_order) -> WorkOrder:
@@ -98,7 +90,7 @@ def test_no_automatic_link_when_off_without_phone_or_base_or_for_proactive(city,
     off = _replied(city, new_order)
     _run_task(off, django_capture_on_commit_callbacks)
     settings.JIESU = {**settings.JIESU, "CALLBACK_LINK_AUTO": True}
-    proactive = _reply(city, _proactive(city, new_order))
+    proactive = reply(city, _proactive(city, new_order))
     _run_task(proactive, django_capture_on_commit_callbacks)
     settings.JIESU = {**settings.JIESU, "PUBLIC_BASE_URL": ""}
     no_base = _replied(city, new_order)
@@ -158,7 +150,7 @@ def test_portal_rating_has_three_valued_resolution(client, city, new_order):
 
 
 def test_a_proactive_item_is_verified_by_the_centre(city, new_order):
-    order = _reply(city, _proactive(city, new_order))
+    order = reply(city, _proactive(city, new_order))
     actions.open_callback(actor=city.actor("supervisor"), number=order.number)
     order = WorkOrder.objects.prefetch_related("assignments__unit", "replies").get(pk=order.pk)
     script = callback_script(order)
@@ -193,7 +185,7 @@ def test_verify_is_only_for_proactive_items(city, new_order):
 
 
 def test_the_supervisor_pane_shows_the_verification_script(client, city, new_order):
-    order = _reply(city, _proactive(city, new_order))
+    order = reply(city, _proactive(city, new_order))
     actions.open_callback(actor=city.actor("supervisor"), number=order.number)
     client.force_login(city.users["supervisor"])
     html = client.get(reverse("desk:supervise"), {"tab": "callback", "n": order.number},

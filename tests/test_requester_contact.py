@@ -19,6 +19,7 @@ from jiesu.orders.errors import InvalidInput, NotFound
 from jiesu.orders.models import Assignment, Callback, Event, Requester, WorkOrder
 from jiesu.orders.selectors import caller_history, order_for_requester
 from jiesu.orders.states import State
+from tests.lifecycle import reply
 from tests.open311_helpers import build, good_form, js, json_errors, post
 
 pytestmark = pytest.mark.django_db
@@ -46,14 +47,6 @@ def public_base(settings):
 
 def _open311(new_order, requester):
     return new_order(channel=Channel.OPEN311, requesters=[requester])
-
-
-def _reply(city, order) -> WorkOrder:
-    a = city.actor
-    actions.dispatch_order(actor=a("dispatcher"), number=order.number, lead_unit="SLT")
-    actions.accept_assignment(actor=a("handler"), number=order.number)
-    actions.reply_to_order(actor=a("handler"), number=order.number, body="已处理。", outcome="solved")
-    return WorkOrder.objects.get(pk=order.pk)
 
 
 def _callback_task(order, capture) -> None:
@@ -141,7 +134,7 @@ def test_open311_bad_email_is_a_400_in_open311s_error_format(client, city):
 
 def test_an_email_only_requester_gets_the_callback_link_by_email(city, new_order, public_base,
                                                                  django_capture_on_commit_callbacks):
-    order = _reply(city, _open311(new_order, EMAIL_ONLY))
+    order = reply(city, _open311(new_order, EMAIL_ONLY))
     _callback_task(order, django_capture_on_commit_callbacks)
     assert WorkOrder.objects.get(pk=order.pk).state == State.CALLBACK_DUE
     row = Notification.objects.get(order=order, kind="callback_link")
@@ -160,7 +153,7 @@ def test_an_email_only_requester_gets_the_callback_link_by_email(city, new_order
 
 def test_an_anonymous_request_closes_as_unreachable_with_a_reason_code(city, new_order, public_base,
                                                                        django_capture_on_commit_callbacks):
-    order = _reply(city, _open311(new_order, ANONYMOUS))
+    order = reply(city, _open311(new_order, ANONYMOUS))
     _callback_task(order, django_capture_on_commit_callbacks)
     order.refresh_from_db()
     assert order.state == State.CLOSED and order.closed_at is not None
@@ -177,11 +170,11 @@ def test_an_anonymous_request_closes_as_unreachable_with_a_reason_code(city, new
 
 
 def test_not_reached_on_an_anonymous_order_closes_at_once_and_none_is_not_for_others(city, new_order):
-    anonymous = _reply(city, _open311(new_order, ANONYMOUS))
+    anonymous = reply(city, _open311(new_order, ANONYMOUS))
     actions.open_callback(actor=city.actor("supervisor"), number=anonymous.number)
     actions.record_callback(actor=city.actor("supervisor"), number=anonymous.number, reached=False)
     assert WorkOrder.objects.get(pk=anonymous.pk).state == State.CLOSED
-    phoned = _reply(city, new_order())
+    phoned = reply(city, new_order())
     actions.open_callback(actor=city.actor("supervisor"), number=phoned.number)
     with pytest.raises(InvalidInput):
         actions.record_callback(actor=city.actor("supervisor"), number=phoned.number, reached=False, via="none")
@@ -227,6 +220,6 @@ def test_the_requesters_messages_go_by_email_when_there_is_no_phone(city, new_or
     assert (received.channel, received.to, received.order_id) == ("email", "Zhang.San@example.org", order.pk)
     assert received.subject == f"您的诉求已受理：{order.number}" and order.number in received.body
     with django_capture_on_commit_callbacks(execute=True):
-        _reply(city, order)
+        reply(city, order)
     replied = Notification.objects.get(kind="replied")
     assert (replied.channel, replied.to) == ("email", "Zhang.San@example.org")
