@@ -140,8 +140,8 @@ def generate(n: int, copies: int = 1) -> dict:
         "category_id", "is_confidential", "received_at", "triage_due_at", "due_at", "closed_at", "updated_at",
         "answer", "outcome", "referred_to", "callback_attempts", "solved", "resolution", "satisfaction",
         "reopen_count"])
-    requesters = Writer(Requester._meta.db_table, ["order_id", "name", "phone", "is_primary", "wants_confidential",
-                                                   "created_at"])
+    requesters = Writer(Requester._meta.db_table, ["order_id", "name", "phone", "email", "is_primary",
+                                                   "wants_confidential", "created_at"])
     assignments = Writer(Assignment._meta.db_table, [
         "id", "order_id", "unit_id", "role", "state", "dispatched_at", "return_due_at", "contact_due_at", "due_at",
         "original_due_at", "accepted_at", "contacted_at", "replied_at", "returned_at", "return_reason", "extended"])
@@ -222,7 +222,7 @@ def generate(n: int, copies: int = 1) -> dict:
                             "已当场解答。" if state == "answered" else "", "", "", 1 if sat else 0, solved, res, sat,
                             1 if state == "reopened" else 0))
                 caller = int(callers * rng.random() ** 1.5)
-                requesters.add((oid * K, "", f"13{caller * K:09d}", True, False, ts(received)))
+                requesters.add((oid * K, "", f"13{caller * K:09d}", "", True, False, ts(received)))
                 words.add((oid * K, doc))
             if oid and d % 30 == 29:
                 print(f"  {oid:,} orders …", flush=True)
@@ -278,8 +278,8 @@ def replicate(k: int, copies: int, sqlite: bool) -> None:
     statements = [
         f"INSERT INTO orders_workorder ({o}) SELECT {o_sel} FROM orders_workorder WHERE id % {copies} = 0",  # noqa: S608
         f"INSERT INTO orders_assignment ({a}) SELECT {a_sel} FROM orders_assignment WHERE id % {copies} = 0",  # noqa: S608
-        "INSERT INTO orders_requester (order_id, name, phone, is_primary, wants_confidential, created_at) "  # noqa: S608
-        f"SELECT order_id + {k}, name, {phone}, is_primary, wants_confidential, created_at FROM orders_requester "
+        "INSERT INTO orders_requester (order_id, name, phone, email, is_primary, wants_confidential, created_at) "  # noqa: S608
+        f"SELECT order_id + {k}, name, {phone}, email, is_primary, wants_confidential, created_at FROM orders_requester "
         f"WHERE order_id % {copies} = 0",
         "INSERT INTO orders_event (order_id, code, at, from_state, to_state, reason, data) "  # noqa: S608
         f"SELECT order_id + {k}, code, at, from_state, to_state, reason, data FROM orders_event "
