@@ -5,7 +5,6 @@ outreach, circuit-filing and hotline screens are in ``views_field``."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -18,10 +17,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from jiesu.deadlines.calendar import SHANGHAI
 from jiesu.desk.views.common import actor_of, page, staff_required
 from jiesu.services import actions, exports, selectors, stats
-from jiesu.services.errors import DomainError, InvalidInput
+from jiesu.services.errors import DomainError
 from jiesu.services.models import OUTCOMES, BookingStatus, Hotline, Window
 from jiesu.services.policy import may_book_for_others, may_see_stats, may_use_desk
-from jiesu.services.views_public import _book_from, _date, steps
+from jiesu.services.views_public import _date, attempt_booking
 
 SCREEN = "services"
 
@@ -93,25 +92,12 @@ def book(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     if not may_book_for_others(actor):
         raise PermissionDenied
-    status, error, field_name = 200, "", ""
-    form: dict[str, str] = {"idempotency_key": uuid.uuid4().hex}
-    if request.method == "POST":
-        form = {k: request.POST.get(k, "").strip() for k in ("name", "phone", "start", "idempotency_key")}
-        s = steps(request, request.POST)
-        try:
-            booking = _book_from(request.POST, s, actor, channel="desk")
-        except DomainError as err:
-            status, error = 422, str(err)  # the desk's htmx swaps 422 in, not 409
-            field_name = err.field if isinstance(err, InvalidInput) else ""
-            s = steps(request, request.POST)
-        else:
-            messages.success(request, _("Booked for the caller: code %(code)s, %(when)s. Read the code out to them.")
-                             % {"code": booking.code, "when": booking.start.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")})
-            return redirect("services:book")
-    else:
-        s = steps(request)
-    return page(request, "services/desk_book.html",
-                {**s.as_context(), "form": form, "error": error, "field": field_name}, screen=SCREEN, status=status)
+    attempt = attempt_booking(request, actor=actor, channel="desk", error_status=422)
+    if (booking := attempt.booking) is not None:
+        messages.success(request, _("Booked for the caller: code %(code)s, %(when)s. Read the code out to them.")
+                         % {"code": booking.code, "when": booking.start.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")})
+        return redirect("services:book")
+    return page(request, "services/desk_book.html", attempt.context, screen=SCREEN, status=attempt.status)
 
 
 def _period(request: HttpRequest) -> tuple[dt.date, dt.date]:

@@ -97,27 +97,45 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "services/public_home.html", steps(request).as_context())
 
 
-@require_http_methods(["GET", "POST"])
-@rate_limit("public_booking")
-def book(request: HttpRequest) -> HttpResponse:
+@dataclass
+class Attempt:
+    """One pass of the booking form: the booking made, or the page to show again."""
+
+    booking: Booking | None
+    context: dict[str, Any]
+    status: int = 200
+
+
+def attempt_booking(request: HttpRequest, *, actor: Actor, channel: str, error_status: int | None = None) -> Attempt:
+    """The booking form of the public page and of the desk (one handling, two actors): on GET the
+    steps; on POST a booking, or the form again with the error and the slots as they are now.
+    ``error_status`` replaces the error's own status (the desk's htmx swaps a 422 in, not a 409)."""
     status, error, field_name = 200, "", ""
     form: dict[str, str] = {"idempotency_key": uuid.uuid4().hex}
     if request.method == "POST":
         form = {k: request.POST.get(k, "").strip() for k in ("name", "phone", "start", "idempotency_key")}
         s = steps(request, request.POST)
         try:
-            booking = _book_from(request.POST, s, public(), channel="web")
+            booking = _book_from(request.POST, s, actor, channel=channel)
         except DomainError as err:
-            status, error = err.status, str(err)
+            status, error = error_status or err.status, str(err)
             field_name = err.field if isinstance(err, InvalidInput) else ""
             s = steps(request, request.POST)  # the slots again, as they are now
         else:
-            request.session[BOOKED] = booking.code
-            return redirect("legal:booked")
+            return Attempt(booking, {})
     else:
         s = steps(request)
-    return render(request, "services/public_book.html",
-                  {**s.as_context(), "form": form, "error": error, "field": field_name}, status=status)
+    return Attempt(None, {**s.as_context(), "form": form, "error": error, "field": field_name}, status)
+
+
+@require_http_methods(["GET", "POST"])
+@rate_limit("public_booking")
+def book(request: HttpRequest) -> HttpResponse:
+    attempt = attempt_booking(request, actor=public(), channel="web")
+    if attempt.booking is not None:
+        request.session[BOOKED] = attempt.booking.code
+        return redirect("legal:booked")
+    return render(request, "services/public_book.html", attempt.context, status=attempt.status)
 
 
 def _book_from(data: Any, s: Steps, actor: Actor, *, channel: str) -> Booking:
