@@ -9,6 +9,8 @@ from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from jiesu.desk.selectors import PickList
+
 register = template.Library()
 
 
@@ -36,16 +38,32 @@ def faria(form: Any, name: str, prefix: str) -> SafeString:
 def options(groups: Any, cur: Any = "", curs: Any = "", blank: Any = "") -> SafeString:
     """The <option>s of a select, grouped (``desk/_options.html``). Written in Python because the
     area, category and unit lists run to 1,600 options on the dispatcher's page: as a template
-    loop they were a third of the page's time (docs/benchmarks.md)."""
+    loop they were a third of the page's time (docs/benchmarks.md). A kept ``PickList`` is
+    rendered once; each use only marks its chosen options."""
     esc = conditional_escape
-    out = [f'<option value="">{esc(blank)}</option>'] if blank else []
+    head = f'<option value="">{esc(blank)}</option>' if blank else ""
+    if not isinstance(groups, PickList):
+        return mark_safe(head + _render(groups, cur, curs))  # noqa: S308  escaped in _render
+    if groups.html is None:
+        groups.codes = [code for g in groups for code, _label in g.options]
+        groups.html = _render(groups, None, ())
+    html = groups.html
+    for code in dict.fromkeys(c for c in groups.codes or () if c == cur or c in curs):
+        plain = f'<option value="{esc(code)}">'
+        html = html.replace(plain, plain[:-1] + " selected>")
+    return mark_safe(head + html)  # noqa: S308  every value is escaped in _render
+
+
+def _render(groups: Any, cur: Any, curs: Any) -> str:
+    esc = conditional_escape
+    out = []
     for g in groups:
         out.append(f'<optgroup label="{esc(g.label)}">')
         for code, label in g.options:
             chosen = " selected" if code == cur or code in curs else ""
             out.append(f'<option value="{esc(code)}"{chosen}>{esc(label)}</option>')
         out.append("</optgroup>")
-    return mark_safe("".join(out))  # noqa: S308  every value above is escaped
+    return "".join(out)
 
 
 @register.filter
