@@ -95,7 +95,8 @@ def test_the_dispatchers_pane_loads_the_duplicates_after_the_page(browser, live_
     button.click()
     expect(page.locator(".messages")).to_contain_text(earlier.number)
     assert WorkOrder.objects.get(pk=first.pk).state == State.MERGED
-    assert [u.split("/desk/dispatch/")[1].split("/")[0] for u in asked] == [first.number, second.number,
-                                                                            first.number]
+    # One request per order shown (after the merge the page shows the next order, which asks too).
+    assert [u.split("/desk/dispatch/")[1].split("/")[0] for u in asked][:3] == [first.number, second.number,
+                                                                                first.number]
     assert not errors
     context.close()
