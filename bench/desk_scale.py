@@ -5,6 +5,7 @@
         .venv/bin/python -m bench.desk_scale
     BENCH_PARTITIONED=1 …      # PostgreSQL: monthly partitions of orders and events (jiesu.ops.partitioning)
     BENCH_RANKING=1 …          # also a month's 三率 ranking (jiesu.followup), benchmark 4
+    BENCH_ONLY=dispatcher_queue,dispatcher_duplicates …   # only these rows (and the baseline)
 
 The orders come from ``bench.desk_gen`` (bulk writes, minutes not days). A database that already
 holds orders is measured again as it is, so that a 10-million-order database is made once: on
@@ -35,6 +36,8 @@ from bench.report import keep
 N = int(os.environ.get("BENCH_ORDERS", "1000000"))
 SAMPLES = int(os.environ.get("BENCH_SAMPLES", "30"))
 PARTITIONED = bool(os.environ.get("BENCH_PARTITIONED"))
+# Comma-separated row names to measure (the baseline always runs), e.g. dispatcher_queue.
+ONLY = {n for n in os.environ.get("BENCH_ONLY", "").split(",") if n}
 # The Python generator makes N / COPIES orders; the database copies them (bench.desk_gen.replicate).
 COPIES = int(os.environ.get("BENCH_COPIES", "10"))
 # The issue's targets, p95 in ms (issue 8: "At 10M orders …").
@@ -154,6 +157,8 @@ def main() -> None:
         return run
 
     now = END - dt.timedelta(hours=9)
+    with clock.frozen(now):
+        first_in_queue = selectors.triage_queue(dispatcher).values_list("number", flat=True).first()
     checks: dict[str, tuple[Callable, list]] = {
         "baseline_pk_fetch": (lambda pk: WorkOrder.objects.get(pk=pk), ids),
         # The lookup every screen and action starts with: the visible order with its list joins.
@@ -165,6 +170,9 @@ def main() -> None:
         "unit_inbox_bureau": (get(clients["bench-bureau"], "/desk/inbox/"), list(range(SAMPLES + 2))),
         "unit_inbox_street_office": (get(clients["bench-office"], "/desk/inbox/"), list(range(SAMPLES + 2))),
         "dispatcher_queue": (get(clients["bench-dispatcher"], "/desk/dispatch/"), list(range(SAMPLES + 2))),
+        # The pane's possible duplicates, which htmx asks for after the page (the queue's first order).
+        "dispatcher_duplicates": (get(clients["bench-dispatcher"], "/desk/dispatch/{}/duplicates/"),
+                                  [first_in_queue] * (SAMPLES + 2)),
         "caller_history": (get(clients["bench-calltaker"], "/desk/intake/history/", phone=...), phones),
         "caller_history_query": (lambda p: selectors.caller_history(calltaker, p), phones),
         "unit_inbox_query": (lambda _a: list(selectors.unit_inbox(bureau)[:201]), list(range(SAMPLES + 2))),
@@ -179,6 +187,8 @@ def main() -> None:
         "api_list_phone": (get(api, "/api/v1/orders", phone=...), phones),
         "api_list_text": (get(api, "/api/v1/orders", q=...), (words * 4)[: SAMPLES + 2]),
     }
+    if ONLY:
+        checks = {k: v for k, v in checks.items() if k == "baseline_pk_fetch" or k in ONLY}
     results: dict[str, dict] = {}
     with clock.frozen(now):
         for name, (fn, args) in checks.items():
@@ -227,7 +237,8 @@ def main() -> None:
         "p95_vs_baseline": ratios,
         "targets": verdicts,
     }
-    keep("desk_scale", f"{connection.vendor}{'-partitioned' if PARTITIONED else ''}-{size['orders']}", out)
+    only = f"-only-{'+'.join(sorted(ONLY))}" if ONLY else ""
+    keep("desk_scale", f"{connection.vendor}{'-partitioned' if PARTITIONED else ''}-{size['orders']}{only}", out)
 
 
 if __name__ == "__main__":

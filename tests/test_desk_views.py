@@ -521,12 +521,18 @@ def _make(city, new_order, n: int, kind: str) -> WorkOrder | None:
                 last = dispatched(city, new_order, co=["PSB-SLT"], content=f"工单 {i}")
         elif kind == "callback":
             last = in_callback(city, new_order, content=f"工单 {i}")
+        elif kind == "returned":  # half of them returned by the unit, with a reason; urgent ones too
+            last = dispatched(city, new_order, content=f"工单 {i}", urgency="urgent" if i % 3 else "normal")
+            if i % 2:
+                actions.return_assignment(actor=city.actor("handler"), number=last.number, reason=f"非本辖区 {i}")
     return last
 
 
 LIST_SCREENS = [
     # user, screen, query, what the list holds, max queries (measured: the same for 5 and 20 orders)
-    ("dispatcher", "desk:dispatch", {}, "received", 20),  # duplicates: areas, open, closed (dispatch.services)
+    # The duplicates come after the page (desk:dispatch_duplicates, tests/test_dispatch_desk.py).
+    ("dispatcher", "desk:dispatch", {}, "received", 15),
+    ("dispatcher", "desk:dispatch", {}, "returned", 15),
     ("dispatcher", "desk:dispatch", {"tab": "extensions"}, "received", 8),
     ("handler", "desk:inbox", {}, "dispatched", 14),
     ("supervisor", "desk:supervise", {}, "dispatched", 17),

@@ -56,3 +56,47 @@ def test_suggestions_appear_while_typing(browser, live_server, city_live, new_or
     warnings = [m for m in console if "hx-disabled-elt" in m]
     assert len(warnings) <= len([m for m in history if m]), warnings
     context.close()
+
+
+def test_the_dispatchers_pane_loads_the_duplicates_after_the_page(browser, live_server, city_live, new_order):  # noqa: F811
+    """The page comes without the duplicates; htmx asks for them once it has loaded, and again for
+    each order chosen from the queue (a boosted swap of the page)."""
+    from jiesu.dispatch.models import DispatchSettings
+    from jiesu.orders.models import WorkOrder
+    from jiesu.orders.states import State
+
+    DispatchSettings.objects.update_or_create(pk=1, defaults={"auto_dispatch": False})
+    earlier = new_order(content="三里屯路口的路灯坏了一个星期，晚上很黑，请尽快修理。")
+    first = new_order(content="三里屯路口路灯坏了好几天了，晚上很黑", category_code=None, area_code=None,
+                      address="朝阳区三里屯街道")
+    second = new_order(content="海淀区某小区夜间施工噪音很大，影响休息", category_code=None, area_code=None,
+                       address="海淀区中关村街道")
+    assert WorkOrder.objects.filter(state=State.RECEIVED).count() == 3
+    context = _context(browser, "en", viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/duplicates/" in r.url else None)
+    _login(page, live_server.url, "dispatcher", "en")
+    page.goto(f"{live_server.url}/desk/dispatch/?n={first.number}")
+    dups = page.locator("#dups-panel")
+    expect(dups).to_contain_text("Possible duplicates")
+    expect(dups).not_to_have_attribute("aria-busy", "true")
+    expect(dups.locator(f"a:has-text('{earlier.number}')")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "en-dispatch-duplicates.png"), full_page=True)
+    # Another order from the queue: its own duplicates (none), asked for after the swap.
+    page.locator(f".queue a:has-text('{second.number}')").click()
+    expect(page.locator(".queue [aria-current=true]")).to_contain_text(second.number)
+    expect(page.locator("#dups-panel")).to_contain_text("No possible duplicates.")
+    # Back to the first, and merge it into the earlier order from the panel.
+    page.locator(f".queue a:has-text('{first.number}')").click()
+    button = page.locator("#dups-panel").get_by_role("button", name=f"Merge into {earlier.number}")
+    button.click()
+    expect(page.locator(".messages")).to_contain_text(earlier.number)
+    assert WorkOrder.objects.get(pk=first.pk).state == State.MERGED
+    # One request per order shown (after the merge the page shows the next order, which asks too).
+    assert [u.split("/desk/dispatch/")[1].split("/")[0] for u in asked][:3] == [first.number, second.number,
+                                                                                first.number]
+    assert not errors
+    context.close()

@@ -128,18 +128,105 @@ def test_dispatch_form_is_prefilled_from_the_stored_suggestion(login, new_order,
     assert '<option value="SLT" selected>' in html  # lead unit
 
 
+def duplicates(client, number):
+    return client.get(reverse("desk:dispatch_duplicates", args=[number]), headers={"HX-Request": "true"})
+
+
+def test_the_pane_leaves_the_duplicates_to_a_request_after_the_page(login, new_order, monkeypatch,
+                                                                    django_capture_on_commit_callbacks):
+    """Scoring the duplicates is the slowest part of the pane: the page only leaves the slot."""
+    from jiesu.dispatch import services
+
+    order = waiting(new_order, django_capture_on_commit_callbacks, content=LAMP, address="朝阳区三里屯街道")
+    monkeypatch.setattr(services, "duplicate_candidates", lambda *a, **k: pytest.fail("scored on the page"))
+    html = login("dispatcher").get(reverse("desk:dispatch"), {"n": order.number}).content.decode()
+    url = reverse("desk:dispatch_duplicates", args=[order.number])
+    assert f'hx-get="{url}" hx-trigger="load"' in html
+    assert "Looking for possible duplicates" in html and 'aria-busy="true"' in html
+    assert f'?n={order.number}&amp;dups=1"' in html  # without JavaScript: the page with them inline
+
+
 def test_dispatcher_can_merge_into_a_duplicate(login, new_order, django_capture_on_commit_callbacks):
     earlier = new_order(content="三里屯路口的路灯坏了一个星期，晚上很黑，请尽快修理。")
     order = waiting(new_order, django_capture_on_commit_callbacks, content="三里屯路口路灯坏了好几天了，晚上很黑",
                     address="朝阳区三里屯街道")
     client = login("dispatcher")
-    html = client.get(reverse("desk:dispatch"), {"n": order.number}).content.decode()
+    html = duplicates(client, order.number).content.decode()
+    assert html.startswith('<div id="dups-panel"') and "hx-get" not in html and "aria-busy" not in html
     assert f"Merge into {earlier.number}" in html
     assert reverse("desk:action", args=[order.number, "merge"]) in html
+    assert f">{order.number}<" not in html  # never itself
     r = client.post(reverse("desk:action", args=[order.number, "merge"]),
                     {"next": "dispatch", "into": earlier.number, "reason": "duplicate"})
     assert r.status_code == 302
     assert WorkOrder.objects.get(pk=order.pk).state == State.MERGED
+
+
+def test_without_javascript_the_page_shows_the_duplicates_inline(login, new_order, django_capture_on_commit_callbacks):
+    earlier = new_order(content="三里屯路口的路灯坏了一个星期，晚上很黑，请尽快修理。")
+    order = waiting(new_order, django_capture_on_commit_callbacks, content="三里屯路口路灯坏了好几天了，晚上很黑",
+                    address="朝阳区三里屯街道")
+    html = login("dispatcher").get(reverse("desk:dispatch"), {"n": order.number, "dups": "1"}).content.decode()
+    assert f"Merge into {earlier.number}" in html
+    assert 'hx-trigger="load"' not in html
+
+
+def test_duplicates_of_an_order_without_an_area_come_from_its_stored_suggestion(
+        login, new_order, django_capture_on_commit_callbacks):
+    earlier = new_order(content="三里屯路口的路灯坏了一个星期，晚上很黑，请尽快修理。")
+    order = waiting(new_order, django_capture_on_commit_callbacks, content="三里屯路口路灯坏了好几天了，晚上很黑",
+                    address="朝阳区三里屯街道")
+    assert order.area_id is None
+    html = duplicates(login("dispatcher"), order.number).content.decode()
+    assert f"Merge into {earlier.number}" in html
+
+
+def test_no_duplicates_says_so(login, new_order, django_capture_on_commit_callbacks):
+    order = waiting(new_order, django_capture_on_commit_callbacks, content="海淀区某小区夜间施工噪音很大",
+                    address="海淀区中关村街道")
+    html = duplicates(login("dispatcher"), order.number).content.decode()
+    assert "No possible duplicates." in html and "Merge into" not in html
+
+
+def test_an_order_past_triage_has_no_duplicates_to_merge(login, city, new_order):
+    from jiesu.orders import actions
+
+    new_order()
+    order = new_order()
+    actions.dispatch_order(actor=city.actor("dispatcher"), number=order.number, lead_unit="SLT")
+    html = duplicates(login("dispatcher"), order.number).content.decode()
+    assert "No possible duplicates." in html and "Merge into" not in html
+
+
+def test_who_may_ask_for_the_duplicates(login, client, city, new_order):
+    order = new_order()  # 朝阳区: the district dispatcher sees it
+    other = new_order(area_code="110108001", address="海淀区中关村大街1号")  # 海淀区: it does not
+    assert duplicates(login("dispatcher"), order.number).status_code == 200
+    assert duplicates(login("cy_dispatcher"), order.number).status_code == 200
+    assert duplicates(login("cy_dispatcher"), other.number).status_code == 404
+    assert duplicates(login("dispatcher"), "20990101000001").status_code == 404
+    assert duplicates(login("handler"), order.number).status_code == 403
+    assert duplicates(login("calltaker"), order.number).status_code == 403
+    url = reverse("desk:dispatch_duplicates", args=[order.number])
+    assert login("dispatcher").post(url).status_code == 405
+    client.logout()
+    assert client.get(url).status_code == 302
+
+
+@pytest.mark.parametrize("n", [3, 25])
+def test_duplicates_query_count_does_not_grow(login, new_order, django_assert_max_num_queries,
+                                              django_capture_on_commit_callbacks, n):
+    for i in range(n):
+        new_order(content=f"三里屯路口的路灯坏了第{i}次，晚上很黑。")
+    order = waiting(new_order, django_capture_on_commit_callbacks, content="三里屯路口路灯坏了，晚上很黑",
+                    address="朝阳区三里屯街道")
+    client = login("dispatcher")
+    duplicates(client, order.number)  # the session and the actor's memberships, once
+    # The session, the user, the memberships, the order, its stored suggestion (no area), and
+    # the three candidate queries (jiesu.dispatch.services).
+    with django_assert_max_num_queries(8):
+        html = duplicates(client, order.number).content.decode()
+    assert html.count('class="excerpt"') == min(n, 5)
 
 
 def test_pane_without_a_suggestion_still_works(login, new_order):

@@ -96,6 +96,7 @@ ROUTES: dict[str, str] = {
     "desk:caller_history": screen("intake"),
     "desk:triage_panel": LOGIN,
     "desk:dispatch": screen("dispatch"),
+    "desk:dispatch_duplicates": screen("dispatch"),  # htmx: the pane's possible duplicates (404 if not visible)
     "desk:inbox": screen("inbox"),
     "desk:supervise": screen("supervise"),
     "desk:orders": screen("orders"),

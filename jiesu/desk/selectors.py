@@ -5,6 +5,7 @@ queries whatever the size of the lists."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.utils.translation import get_language
@@ -35,8 +36,37 @@ class Group:
     options: list[tuple[str, str]] = field(default_factory=list)
 
 
-def area_choices() -> list[Group]:
+class PickList(list[Group]):
+    """The groups of a select's options, kept per language until the catalogue changes
+    (``runtime.kept_with_catalogue``), with their <option>s rendered once: the dispatcher's form
+    shows 1,600 of them four times, on every page (``desk_tags.options``)."""
+
+    html: str | None = None
+    codes: list[str] | None = None
+
+
+def _kept(name: str, build: Callable[[], list[Group]]) -> PickList:
+    from jiesu.dispatch import runtime
+
+    return runtime.kept_with_catalogue(("picklist", name, get_language() or ""), lambda: PickList(build()))
+
+
+def area_choices() -> PickList:
     """Districts with their streets/townships, in code order: one optgroup per district."""
+    return _kept("areas", _area_groups)
+
+
+def category_choices() -> PickList:
+    """Leaf categories with their full path, grouped by top-level category."""
+    return _kept("categories", _category_groups)
+
+
+def unit_choices() -> PickList:
+    """Active handling units (no centres), grouped by kind."""
+    return _kept("units", _unit_groups)
+
+
+def _area_groups() -> list[Group]:
     rows = Area.objects.filter(level__in=[AreaLevel.DISTRICT, AreaLevel.STREET]).values_list(
         "code", "name", "alias", "level", "path"
     ).order_by("path")
@@ -60,8 +90,7 @@ def _category_name(name: str, name_en: str) -> str:
     return name
 
 
-def category_choices() -> list[Group]:
-    """Leaf categories with their full path, grouped by top-level category."""
+def _category_groups() -> list[Group]:
     rows = list(
         Category.objects.filter(is_active=True).values_list("id", "code", "name", "name_en", "parent_id")
         .order_by("path")
@@ -87,8 +116,7 @@ def category_choices() -> list[Group]:
     return list(groups.values())
 
 
-def unit_choices() -> list[Group]:
-    """Active handling units (no centres), grouped by kind."""
+def _unit_groups() -> list[Group]:
     rows = Unit.objects.filter(is_active=True).exclude(
         kind__in=[UnitKind.HOTLINE_CENTRE, UnitKind.DISTRICT_CENTRE]
     ).values_list("code", "name", "kind").order_by("kind", "path")

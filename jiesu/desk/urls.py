@@ -12,6 +12,7 @@ urlpatterns = [
     path("intake/history/", intake.caller_history, name="caller_history"),
     path("triage/", intake.triage_panel, name="triage_panel"),
     path("dispatch/", dispatch.dispatch_queue, name="dispatch"),
+    path("dispatch/<str:number>/duplicates/", dispatch.dispatch_duplicates, name="dispatch_duplicates"),
     path("inbox/", inbox.inbox, name="inbox"),
     path("supervise/", supervise.supervise, name="supervise"),
     path("orders/", order.order_search, name="orders"),

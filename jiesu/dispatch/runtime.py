@@ -18,8 +18,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection
@@ -31,8 +32,13 @@ log = logging.getLogger("jiesu.dispatch")
 
 MODEL_NAME = "category"
 
+T = TypeVar("T")
+
 _lock = threading.RLock()
 _state: dict[str, Any] = {"engine": None, "key": None, "checked": 0.0, "dirty": True, "rows": None}
+# Values built from the catalogue without the engine (the desk's pick lists): their own key and
+# check time, so that a page needing only a pick list never builds the whole engine.
+_lists: dict[str, Any] = {"key": None, "checked": 0.0, "values": {}}
 
 
 @dataclass(frozen=True)
@@ -45,12 +51,33 @@ class DispatchConfig:
 
 def invalidate() -> None:
     _state["dirty"] = True
+    _lists.update(key=None, checked=0.0, values={})
 
 
 def reset() -> None:
     """Forget the engine entirely (tests)."""
     with _lock:
         _state.update(engine=None, key=None, checked=0.0, dirty=True, rows=None)
+        _lists.update(key=None, checked=0.0, values={})
+
+
+def kept_with_catalogue(key: tuple, load: Callable[[], T]) -> T:
+    """``load()``, kept while areas, units, categories and routing rules stay as they are: built
+    anew at once after this process changed one of them (signals), and within
+    ``TRIAGE_REFRESH_SECONDS`` after another process did (its ``generation``, or the row counts
+    for bulk loads), as the engine is. For what every desk page would otherwise rebuild from
+    the same rows, such as the pick lists of areas, categories and units."""
+    now = time.monotonic()
+    if _lists["key"] is None or now - _lists["checked"] >= _refresh_seconds():
+        current = _catalogue_key()
+        with _lock:
+            if current != _lists["key"]:
+                _lists.update(key=current, values={})
+            _lists["checked"] = now
+    values = _lists["values"]
+    if key not in values:
+        values[key] = load()
+    return values[key]
 
 
 def _refresh_seconds() -> float:

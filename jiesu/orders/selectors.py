@@ -95,6 +95,20 @@ def order_detail(actor: Actor, number: str) -> WorkOrder:
     return order
 
 
+def pane_order(actor: Actor, number: str) -> WorkOrder:
+    """The order in the dispatcher's pane: what its head, its requesters and its actions read
+    (assignments with their units, requesters), without the history ``order_detail`` loads for
+    the order page (events, replies, callbacks, extensions): four queries fewer on every page of
+    the queue."""
+    qs = visible(actor).select_related(*LIST_RELATED).prefetch_related(
+        Prefetch("assignments", queryset=Assignment.objects.select_related("unit")), "requesters",
+    )
+    order = qs.filter(number=number).first()
+    if order is None:
+        raise NotFound(_("No order %(number)s."), number=number)
+    return order
+
+
 def created_order_detail(actor: Actor, order: WorkOrder) -> WorkOrder:
     """The detail of an order this request has just recorded, for the answer to the create
     call. Nothing but its requesters, its "created" event and, when intake's triage dispatched

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django import template
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from jiesu.desk.selectors import PickList
 
 register = template.Library()
 
@@ -36,16 +42,91 @@ def faria(form: Any, name: str, prefix: str) -> SafeString:
 def options(groups: Any, cur: Any = "", curs: Any = "", blank: Any = "") -> SafeString:
     """The <option>s of a select, grouped (``desk/_options.html``). Written in Python because the
     area, category and unit lists run to 1,600 options on the dispatcher's page: as a template
-    loop they were a third of the page's time (docs/benchmarks.md)."""
+    loop they were a third of the page's time (docs/benchmarks.md). A kept ``PickList`` is
+    rendered once; each use only marks its chosen options."""
     esc = conditional_escape
-    out = [f'<option value="">{esc(blank)}</option>'] if blank else []
+    head = f'<option value="">{esc(blank)}</option>' if blank else ""
+    if not isinstance(groups, PickList):
+        return mark_safe(head + _render(groups, cur, curs))  # noqa: S308  escaped in _render
+    if groups.html is None:
+        groups.codes = [code for g in groups for code, _label in g.options]
+        groups.html = _render(groups, None, ())
+    html = groups.html
+    for code in dict.fromkeys(c for c in groups.codes or () if c == cur or c in curs):
+        plain = f'<option value="{esc(code)}">'
+        html = html.replace(plain, plain[:-1] + " selected>")
+    return mark_safe(head + html)  # noqa: S308  every value is escaped in _render
+
+
+def _render(groups: Any, cur: Any, curs: Any) -> str:
+    esc = conditional_escape
+    out = []
     for g in groups:
         out.append(f'<optgroup label="{esc(g.label)}">')
         for code, label in g.options:
             chosen = " selected" if code == cur or code in curs else ""
             out.append(f'<option value="{esc(code)}"{chosen}>{esc(label)}</option>')
         out.append("</optgroup>")
+    return "".join(out)
+
+
+@register.simple_tag
+def queue_items(rows: list[dict[str, Any]], selected: Any = None) -> SafeString:
+    """The dispatcher's queue: one <li> per row (``order``, ``returned``, ``left``), as the
+    template loop it replaced rendered them. Written in Python because 100 rows of about twenty
+    variables and filters each were half of the page's time (docs/benchmarks.md)."""
+    from jiesu.orders.models import WorkOrder
+
+    esc = conditional_escape
+    labels = {name: {k: str(v) for k, v in WorkOrder._meta.get_field(name).flatchoices}  # type: ignore[union-attr]
+              for name in ("state", "urgency", "request_type")}
+    unknown_area = esc(_("area unknown"))
+    proactive = format_html('<span class="chip proactive" title="{}">{}</span>',
+                            _("Opened by the centre without a requester"), _("Proactive (未诉先办)"))
+    chosen = getattr(selected, "number", None) if selected else None
+    current = ' aria-current="true"'
+    out = []
+    for r in rows:
+        o, left, returned = r["order"], r.get("left"), r.get("returned")
+        line1 = [f'<span class="mono">{esc(o.number)}</span>']
+        if o.state == "returned":
+            line1.append(f'<span class="{esc(state_css(o.state))}">{esc(labels["state"].get(o.state, o.state))}</span>')
+        if o.urgency != "normal":
+            line1.append(f'<span class="chip urg-{esc(o.urgency)}">'
+                         f'{esc(labels["urgency"].get(o.urgency, o.urgency))}</span>')
+        kind = f'<span class="muted">{esc(labels["request_type"].get(o.request_type, o.request_type))}</span>'
+        line1.append(kind + (proactive if o.channel == "proactive" else ""))
+        if left:
+            line1.append(f'<span class="chip {esc(left.css)}">{esc(left.text)}</span>')
+        line3 = f"{esc(_date(o.received_at))} · {esc(o.area.name) if o.area and o.area.name else unknown_area}"
+        if o.category:
+            line3 += f" · {esc(cat_name(o.category))}"
+        back = ""
+        if returned:
+            back = (f'<span class="line3 small returned-line">'
+                    f'{esc(_("Returned by %(unit)s:") % {"unit": returned.unit.name})} '
+                    f'{esc(_truncate(returned.return_reason, 80))}</span>')
+        out.append(
+            f'<li><a class="item{" is-returned" if o.state == "returned" else ""}" href="?n={esc(o.number)}"'
+            f"{current if chosen == o.number else ''}>"
+            f'<span class="line1">{" ".join(line1)}</span> '
+            f'<span class="line2">{esc(_truncate(o.content, 70))}</span> '
+            f'<span class="line3 muted small">{line3}</span> {back}</a></li>'
+        )
     return mark_safe("".join(out))  # noqa: S308  every value above is escaped
+
+
+def _truncate(text: Any, length: int) -> str:
+    """The ``truncatechars`` filter, without its work for the text that already fits."""
+    text = str(text or "")
+    if len(text) <= length and unicodedata.is_normalized("NFC", text):
+        return text
+    return Truncator(text).chars(length)
+
+
+def _date(value: Any) -> str:
+    """The ``date:"m-d H:i"`` filter: in the current time zone."""
+    return template_localtime(value).strftime("%m-%d %H:%M") if value else ""
 
 
 @register.filter

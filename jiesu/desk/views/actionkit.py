@@ -95,11 +95,12 @@ def context_for(actor: Actor, order: WorkOrder) -> Ctx:
     return Ctx(actor=actor, order=order, assignment=my_assignment(actor, order))
 
 
-def selected(actor: Actor, number: str) -> Ctx:
-    """The order a screen's pane shows, with everything its actions need; 404 when the user
-    may not see it (the same answer as for a number that does not exist)."""
+def selected(actor: Actor, number: str, *, load: Callable[[Actor, str], WorkOrder] = selectors.order_detail) -> Ctx:
+    """The order a screen's pane shows, with everything its actions need (``load``: the order
+    page's full detail unless the screen needs less); 404 when the user may not see it (the same
+    answer as for a number that does not exist)."""
     try:
-        order = selectors.order_detail(actor, number)
+        order = load(actor, number)
     except NotFound:
         raise Http404 from None
     return context_for(actor, order)

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from jiesu.accounts.policy import Action
+from jiesu.accounts.policy import Action, can
 from jiesu.desk.forms import (
     DeclineForm,
     DispatchForm,
@@ -45,6 +46,8 @@ from jiesu.orders.models import Extension, WorkOrder
 from jiesu.orders.states import State
 
 QUEUE_LIMIT = 100
+QUEUE_FIELDS = ("number", "state", "urgency", "request_type", "channel", "content", "received_at", "triage_due_at",
+                "area__name", "category__name", "category__name_en")
 PANE_ACTIONS = ("dispatch", "refer", "decline", "merge", "requeue", "answer", "decide_extension")
 
 
@@ -171,12 +174,15 @@ def extension_rows(extensions: list[Extension], failed: Failed | None) -> list[t
 @screen("dispatch")
 def render_dispatch(
     request: HttpRequest, *, number: str | None = None, failed: Failed | None = None, tab: str = "",
-    status: int = 200,
+    status: int = 200, inline_dups: bool = False,
 ) -> HttpResponse:
     actor = actor_of(request)
     refused_ruling = failed is not None and failed.action == "decide_extension"
     tab = "extensions" if tab == "extensions" or refused_ruling else "queue"
-    queue_qs = selectors.triage_queue(actor)
+    # Only the columns a row shows (desk_tags.queue_items): 101 orders with every column were
+    # a thousand datetimes and the category's parent to decode on every page.
+    queue_qs = selectors.triage_queue(actor).select_related(None).select_related("area", "category").only(
+        *QUEUE_FIELDS)
     queue = list(queue_qs[: QUEUE_LIMIT + 1])
     more = len(queue) > QUEUE_LIMIT
     queue = queue[:QUEUE_LIMIT]
@@ -193,7 +199,7 @@ def render_dispatch(
     if tab == "queue":
         number = number or (queue[0].number if queue else None)
     if number and tab == "queue":
-        ctx = selected(actor, number)
+        ctx = selected(actor, number, load=selectors.pane_order)
         order = ctx.order
         forms = forms_for(ctx, failed, names=PANE_ACTIONS)
         context.update({
@@ -202,7 +208,7 @@ def render_dispatch(
             "returned": returned_assignment(order),
             "requesters": requester_rows(actor, order, where="dispatch", reveal=False),
             "suggestion": suggestion(ctx) if "dispatch" in forms else None,
-            **_triage_context(actor, ctx, forms),
+            **_triage_context(actor, ctx, forms, inline_dups=inline_dups),
             "areas": area_choices() if forms else [],
             "categories": category_choices() if forms else [],
             "units": unit_choices() if forms else [],
@@ -210,27 +216,62 @@ def render_dispatch(
     return page(request, "desk/dispatch.html", context, screen="dispatch", status=status)
 
 
-def _triage_context(actor, ctx: Ctx, forms: dict[str, Any]) -> dict[str, Any]:
-    """The stored suggestion with its reasons, and the possible duplicates with "merge into"."""
+def _triage_context(actor, ctx: Ctx, forms: dict[str, Any], *, inline_dups: bool) -> dict[str, Any]:
+    """The stored suggestion with its reasons, and the slot of the possible duplicates: scored
+    here only when asked (``inline_dups``, the link for browsers without JavaScript), else
+    left to ``dispatch_duplicates`` after the page has loaded."""
     from jiesu.dispatch.present import panel
-    from jiesu.dispatch.services import duplicate_candidates
 
     order = ctx.order
     if order.state not in (State.RECEIVED, State.RETURNED):
-        return {"triage": None, "dups": None, "merge_from": ""}
+        return {"triage": None, "dups": None, "dups_number": "", "merge_from": ""}
     stored = stored_triage(ctx)
+    has_text = bool(order.content and order.content.strip())
+    return {
+        "triage": panel(stored),
+        "dups": _duplicates(actor, order, stored) if inline_dups and has_text else None,
+        "dups_number": order.number if has_text else "",
+        "merge_from": order.number if "merge" in forms else "",
+    }
+
+
+def _duplicates(actor, order: WorkOrder, stored: dict[str, Any] | None) -> list[Any]:
+    """Open or recent orders that say much the same, in the order's district (or, without an
+    area, in the place its stored triage suggestion found)."""
+    from jiesu.dispatch.services import duplicate_candidates
+
     place: dict[str, Any] = (
         {"area_path": order.area.path} if order.area
         else {"area_code": ((stored or {}).get("location") or {}).get("code")}
     )
-    return {
-        "triage": panel(stored),
-        "dups": duplicate_candidates(actor, order.content, exclude=order.number, **place),
-        "merge_from": order.number if "merge" in forms else "",
-    }
+    return duplicate_candidates(actor, order.content, exclude=order.number, **place)
+
+
+@require_GET
+@staff_required("dispatch")
+def dispatch_duplicates(request: HttpRequest, number: str) -> HttpResponse:
+    """htmx: the possible duplicates of the order in the dispatcher's pane, with "merge into"
+    where the dispatcher may merge it. An order the user cannot see is a 404, as on the page."""
+    from jiesu.dispatch.models import TriageSuggestion
+
+    actor = actor_of(request)
+    order = selectors.visible(actor).select_related("area").filter(number=number[:20]).first()
+    if order is None:
+        raise Http404
+    dups: list[Any] = []
+    if order.state in (State.RECEIVED, State.RETURNED):
+        stored = None
+        if order.area is None:  # only then does the stored suggestion say where to look
+            stored = TriageSuggestion.objects.filter(order_id=order.pk).values_list("result", flat=True).first()
+        dups = _duplicates(actor, order, stored)
+    may_merge = order.state in (State.RECEIVED, State.DISPATCHED) and can(actor, Action.MERGE, order)
+    return render(request, "desk/_dispatch_dups.html", {
+        "dups": dups, "number": order.number, "merge_from": order.number if may_merge else "",
+    })
 
 
 @require_GET
 @staff_required("dispatch")
 def dispatch_queue(request: HttpRequest) -> HttpResponse:
-    return render_dispatch(request, number=request.GET.get("n", "")[:20] or None, tab=request.GET.get("tab", ""))
+    return render_dispatch(request, number=request.GET.get("n", "")[:20] or None, tab=request.GET.get("tab", ""),
+                           inline_dups=request.GET.get("dups") == "1")
