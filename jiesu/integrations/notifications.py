@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import router, transaction
+from django.db import models, router, transaction
 from django.db.models import Case, CharField, Value, When
 from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
@@ -209,7 +209,7 @@ def _insert_returning_keys(rows: list[Notification]) -> list[tuple[str, int]]:
     opts = Notification._meta
     fields = [f for f in opts.concrete_fields if not f.primary_key]
     query = InsertQuery(Notification, on_conflict=OnConflict.IGNORE)
-    query.insert_values(fields, rows)
+    query.insert_values(fields, list[models.Model](rows))
     compiler = query.get_compiler(using=router.db_for_write(Notification))
     compiler.returning_fields = [opts.get_field("key"), opts.pk]
     if not compiler.connection.features.can_return_rows_from_bulk_insert:  # not PostgreSQL, old SQLite
