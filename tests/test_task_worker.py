@@ -97,6 +97,21 @@ def test_claimed_tasks_not_started_go_back_when_the_worker_stops():
     assert all(DBTaskResult.objects.get(pk=r.id).started_at is None for r in results[1:])
 
 
+def test_claimed_tasks_go_back_when_a_signal_ends_the_worker_between_tasks():
+    results = [echo.enqueue(f"v{i}") for i in range(3)]
+    worker = _worker()
+    real_run = worker.run_task
+
+    def run_then_exit(row):
+        real_run(row)
+        raise SystemExit(0)  # what django-tasks' SIGTERM handler does when no task is running
+
+    worker.run_task = run_then_exit  # type: ignore[method-assign]
+    with pytest.raises(SystemExit):
+        worker.run()
+    assert [_status(r) for r in results] == [TaskResultStatus.SUCCESSFUL] + [TaskResultStatus.READY] * 2
+
+
 def test_a_batch_held_too_long_is_given_back_and_claimed_again(monkeypatch):
     monkeypatch.setattr(worker_module, "HOLD_SECONDS", -1.0)  # every batch has been held too long
     results = [echo.enqueue(f"v{i}") for i in range(3)]

@@ -93,11 +93,19 @@ class ClaimingWorker(Worker):
 
     def run_batch(self, batch: list[DBTaskResult]) -> None:
         held_since = time.monotonic()
-        for i, task_result in enumerate(batch):
-            if not self.running or (i and time.monotonic() - held_since > HOLD_SECONDS):
-                self.release(batch[i:])
-                return
-            self.run_task(task_result)
+        done = 0
+        try:
+            for task_result in batch:
+                if not self.running or (done and time.monotonic() - held_since > HOLD_SECONDS):
+                    break
+                self.run_task(task_result)
+                done += 1
+        finally:
+            # Also when a signal ends the process between tasks (django-tasks' handler exits at
+            # once when no task runs): what was claimed and not finished goes back now, rather
+            # than when the recovery notices the dead worker.
+            if done < len(batch):
+                self.release(batch[done:])
 
     def claim(self, limit: int) -> list[DBTaskResult]:
         """Mark up to ``limit`` ready tasks RUNNING for this worker; them, in priority order."""
