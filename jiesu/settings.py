@@ -271,6 +271,9 @@ JIESU = {
     "SMS_GATEWAY": {"url": os.environ.get("JIESU_SMS_GATEWAY_URL", ""), "format": "json"},
     "NOTIFY_RETRY": {"base_seconds": 60, "max_attempts": 6},
     "WEBHOOK_RETRY": {"base_seconds": 30, "cap_seconds": 6 * 3600, "max_attempts": 10},
+    # Seconds a process trusts "no webhook subscription is active" (or "some is"): a subscription
+    # made in another process serves the events committed from at most this long after it.
+    "WEBHOOK_SUBSCRIPTION_TTL": 1.0,
     "DEADLINE_SOON_HOURS": int(os.environ.get("JIESU_DEADLINE_SOON_HOURS", "24")),
     # Import uploads larger than this are refused before they are read.
     "IMPORT_MAX_BYTES": int(os.environ.get("JIESU_IMPORT_MAX_BYTES", str(10 * 1024 * 1024))),

@@ -22,7 +22,10 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 def _test_settings(settings):
     from django.core.cache import cache
 
+    from jiesu.integrations.selectors import forget_active_subscriptions
+
     cache.clear()  # hotspot clusters cached by an earlier test (ids repeat after rollbacks)
+    forget_active_subscriptions()  # an earlier test's subscriptions were rolled back without a signal
     # Password hashing is deliberately slow; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -24,3 +24,16 @@ def gated_mark(marker: str) -> str:
         with path.open("a") as f:
             f.write("done\n")
     return "done"
+
+
+@task()
+def echo(value: str) -> str:
+    """A task that only answers (tests/test_task_worker.py)."""
+    if value == "fail":
+        raise ValueError("asked to fail")
+    return value
+
+
+@task(priority=10)
+def urgent_echo(value: str) -> str:
+    return value

@@ -137,3 +137,35 @@ def test_no_subscription_no_delivery_and_the_order_never_waits(city, new_order, 
     with django_capture_on_commit_callbacks(execute=True):
         new_order()
     assert not WebhookDelivery.objects.exists()
+
+
+def test_without_subscriptions_a_transaction_costs_no_query_for_webhooks(city, new_order, monkeypatch,
+                                                                         django_capture_on_commit_callbacks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from jiesu.integrations import selectors
+
+    clock_now = [1000.0]
+    monkeypatch.setattr(selectors.time, "monotonic", lambda: clock_now[0])
+    with django_capture_on_commit_callbacks(execute=True):
+        new_order()  # the process's first look at the subscriptions
+    with CaptureQueriesContext(connection) as ctx, django_capture_on_commit_callbacks(execute=True):
+        new_order()
+    assert not [q for q in ctx.captured_queries if "webhooksubscription" in q["sql"]]
+    # A subscription saved in this process is served at once.
+    sub = WebhookSubscription.objects.create(name="sys", url="http://127.0.0.1:9/hook")
+    with django_capture_on_commit_callbacks(execute=True):
+        new_order()
+    assert WebhookDelivery.objects.filter(subscription=sub).exists()
+    # One switched off elsewhere (no signal here) is seen once the second has passed.
+    WebhookSubscription.objects.filter(pk=sub.pk).update(is_active=False)
+    served = WebhookDelivery.objects.count()
+    clock_now[0] += 0.5
+    with django_capture_on_commit_callbacks(execute=True):
+        new_order()  # still trusted: a task is queued, and finds nobody to serve
+    clock_now[0] += 1
+    with CaptureQueriesContext(connection) as ctx, django_capture_on_commit_callbacks(execute=True):
+        new_order()
+    assert len([q for q in ctx.captured_queries if "webhooksubscription" in q["sql"]]) == 1  # read again
+    assert WebhookDelivery.objects.count() == served

@@ -36,3 +36,10 @@ def http_timeout() -> float:
 
 def deadline_soon_hours() -> int:
     return int(knob("DEADLINE_SOON_HOURS", 24))
+
+
+def subscription_ttl() -> float:
+    """How long a process trusts its answer to "is any webhook subscription active?": a
+    subscription saved in another process serves the events committed from at most this many
+    seconds later (``JIESU["WEBHOOK_SUBSCRIPTION_TTL"]``)."""
+    return float(knob("WEBHOOK_SUBSCRIPTION_TTL", 1.0))

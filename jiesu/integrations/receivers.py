@@ -6,10 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from jiesu.integrations.models import WebhookSubscription
+from jiesu.integrations.selectors import any_active_subscription, forget_active_subscriptions
 from jiesu.orders.events import events_committed
+
+post_save.connect(forget_active_subscriptions, sender=WebhookSubscription, dispatch_uid="webhooks-active-save")
+post_delete.connect(forget_active_subscriptions, sender=WebhookSubscription, dispatch_uid="webhooks-active-delete")
 
 
 @receiver(events_committed, dispatch_uid="integrations-notify")
@@ -30,7 +35,8 @@ def queue_notifications(*, events: list[tuple[int, int, str]], **_kw: Any) -> No
 def queue_webhooks(*, events: list[tuple[int, int, str]], **_kw: Any) -> None:
     from jiesu.integrations.tasks import webhook_event
 
-    # One indexed query per transaction's events, so that a subscription created a second ago is served.
-    if events and WebhookSubscription.objects.filter(is_active=True).exists():
+    # No query for most transactions: whether any subscription is active is kept per process for
+    # a second (jiesu.integrations.selectors.any_active_subscription).
+    if events and any_active_subscription():
         for event_id, _order_id, _code in events:
             webhook_event.enqueue(event_id)

@@ -1,14 +1,17 @@
-"""``jiesu worker``: django-tasks' database worker that also recovers the tasks of crashed
-workers (jiesu.ops.tasks_recovery) at start and then every ``--recover-every`` seconds."""
+"""``jiesu worker``: django-tasks' database worker that claims tasks in one statement each
+(jiesu.ops.worker) and recovers the tasks of crashed workers (jiesu.ops.tasks_recovery) at
+start and then every ``--recover-every`` seconds."""
 
 from __future__ import annotations
 
 import threading
 
+from django.core.management.base import CommandError
 from django.db import connection
 from django_tasks_db.management.commands import db_worker
 
 from jiesu.ops.tasks_recovery import requeue_orphans, this_worker_id
+from jiesu.ops.worker import CLAIM_SIZE, ClaimingWorker
 
 
 class Command(db_worker.Command):
@@ -18,10 +21,11 @@ class Command(db_worker.Command):
         super().add_arguments(parser)
         parser.set_defaults(worker_id=None)
         parser.add_argument("--recover-every", type=float, default=60.0)
+        parser.add_argument("--claim", type=int, default=CLAIM_SIZE,
+                            help="tasks claimed at once (one statement; default: %(default)s)")
 
-    def handle(self, *args, **options):  # type: ignore[override]  # adds --recover-every
-        worker_id = options.pop("worker_id", None)
-        recover_every = float(options.pop("recover_every", 60.0))
+    def handle(self, *args, **options):  # type: ignore[override]  # adds --recover-every, --claim
+        recover_every = float(options["recover_every"])
         requeue_orphans()
         stop = threading.Event()
 
@@ -35,6 +39,25 @@ class Command(db_worker.Command):
         if recover_every > 0:
             threading.Thread(target=recover, daemon=True, name="jiesu-task-recovery").start()
         try:
-            return super().handle(*args, worker_id=worker_id or this_worker_id(), **options)  # type: ignore[misc]
+            self.run_worker(**options)
         finally:
             stop.set()
+
+    def run_worker(self, *, verbosity: int, queue_name: str, interval: float, batch: bool, backend_name: str,
+                   startup_delay: bool, reload: bool, max_tasks: int | None, worker_id: str | None,
+                   exclude_queues: str, claim: int, **_options) -> None:
+        """db_worker's ``handle`` with Jiesu's worker (its claims) and worker id (its recovery);
+        no autoreload: a worker restarted under a claim would leave it to the recovery."""
+        if claim < 1:
+            raise CommandError("--claim must be at least 1")
+        self.configure_logging(verbosity)
+        queue_names = queue_name.split(",")
+        excluded = exclude_queues.split(",") if exclude_queues else []
+        if excluded and "*" not in queue_names:
+            raise CommandError("--exclude-queues can only be used with --queue-name=*")
+        worker = ClaimingWorker(queue_names=queue_names, interval=interval, batch=batch, backend_name=backend_name,
+                                startup_delay=startup_delay, max_tasks=max_tasks,
+                                worker_id=worker_id or this_worker_id(), excluded_queue_names=excluded,
+                                claim_size=claim)
+        worker.configure_signals()
+        worker.run()
