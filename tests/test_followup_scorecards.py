@@ -182,7 +182,6 @@ def test_the_order_id_bound_changes_no_count_when_ids_and_received_at_do_not_cor
     times[-1] = dt.datetime(2026, 1, 20, 9, 0, tzinfo=periods.SHANGHAI)  # highest id: the month before
     for pk, at in zip(pks, times, strict=True):
         WorkOrder.objects.filter(pk=pk).update(received_at=at)
-    monkeypatch.setattr(selectors, "ID_SPAN_VENDORS", frozenset({connection.vendor}))
     for span_max, bounded in ((10**9, True), (0, False)):  # the bound forced, and never used
         monkeypatch.setattr(selectors, "ID_SPAN_MAX", span_max)
         for period in (p, before):

@@ -121,8 +121,6 @@ class RawCount(Count):
 
 
 def aggregates(as_of: dt.datetime) -> dict[str, Count]:
-    # COUNT(order_id), never NULL, rather than COUNT(id): every column the counts read is then in
-    # ``assignment_scorecard_idx`` (Django allows no filter on COUNT(*)).
     conds = conditions(as_of)
     return {name: (RawCount("order", filter=cond) if cond else RawCount("order")) for name, cond in conds.items()}
 

@@ -7,9 +7,6 @@ by their own id in SQL and rolled up to district or street by their materialised
 (a few thousand rows at most), which is exact and needs no fixed-width codes. A period of more
 than ``JIESU["SCORECARD"]["parallel_min_orders"]`` (100,000) orders is counted on SQLite in time
 slices on one connection per core, at once (``_grouped``); PostgreSQL parallelises by itself.
-On PostgreSQL the orders pass also finds the lowest and highest order id of the period, and the
-assignment pass reads both tables by that id range (``_id_span``): exact, as the received_at
-filter stays, and one range scan per table instead of one index probe per order.
 """
 
 from __future__ import annotations
@@ -173,13 +170,10 @@ def _add(sums: dict, rows: list[tuple], slots: list[int], key_of: Callable[[Any]
 # nearly contiguous; a period whose ids are spread thinner (orders imported long after they were
 # received, say) is read order by order, which costs the same whatever the spread.
 ID_SPAN_MAX = 4
-# SQLite already reads both tables from covering indexes, orders in area order (no sort for the
-# GROUP BY); with the range it reads the assignments first and every order's row by its key.
-ID_SPAN_VENDORS = frozenset({"postgresql"})
 
 
 def _id_span(n_orders: int, lo: int | None, hi: int | None) -> tuple[int, int] | None:
-    if connection.vendor not in ID_SPAN_VENDORS or lo is None or hi is None or hi - lo + 1 > ID_SPAN_MAX * n_orders:
+    if lo is None or hi is None or hi - lo + 1 > ID_SPAN_MAX * n_orders:
         return None
     return lo, hi
 
