@@ -41,7 +41,7 @@ ONLY = {n for n in os.environ.get("BENCH_ONLY", "").split(",") if n}
 # The Python generator makes N / COPIES orders; the database copies them (bench.desk_gen.replicate).
 COPIES = int(os.environ.get("BENCH_COPIES", "10"))
 # The issue's targets, p95 in ms (issue 8: "At 10M orders …").
-TARGETS = {"order_by_number": 10, "caller_history": 50, "month_ranking": 1000, "month_ranking_per_order": 1000}
+TARGETS = {"order_by_number": 10, "caller_history": 50, "month_ranking": 1000}
 PAGE_TARGET = 100
 
 
@@ -196,7 +196,6 @@ def main() -> None:
             print(f"{name:>26}: p50 {results[name]['p50']:8.2f} ms   p95 {results[name]['p95']:8.2f} ms", flush=True)
     if os.environ.get("BENCH_RANKING"):
         from jiesu.followup import periods
-        from jiesu.followup import selectors as followup
         from jiesu.followup.selectors import scorecard
 
         month = periods.Period("month", (END - dt.timedelta(days=45)).date().replace(day=1))
@@ -208,15 +207,6 @@ def main() -> None:
         results["month_ranking"] = _time(ranking, [0] * min(SAMPLES, 5))
         print(f"{'month_ranking':>26}: p50 {results['month_ranking']['p50']:8.2f} ms   "
               f"p95 {results['month_ranking']['p95']:8.2f} ms ({month.key})", flush=True)
-        # The same ranking read order by order (each order's assignments by index, no id range):
-        # the plan before the id span, measured in the same run.
-        span_max, followup.ID_SPAN_MAX = followup.ID_SPAN_MAX, 0
-        try:
-            results["month_ranking_per_order"] = _time(ranking, [0] * min(SAMPLES, 5))
-        finally:
-            followup.ID_SPAN_MAX = span_max
-        print(f"{'month_ranking_per_order':>26}: p50 {results['month_ranking_per_order']['p50']:8.2f} ms   "
-              f"p95 {results['month_ranking_per_order']['p95']:8.2f} ms", flush=True)
     base = results["baseline_pk_fetch"]["p50"] or 0.01
     ratios = {k: round(v["p95"] / base, 1) for k, v in results.items() if k != "baseline_pk_fetch"}
     verdicts = {}
