@@ -162,42 +162,6 @@ def test_every_rate_equals_a_recount_from_raw_orders(demo, client, period):
             assert seen[name] > 0, name
 
 
-def test_the_order_id_bound_changes_no_count_when_ids_and_received_at_do_not_correlate(demo, monkeypatch):
-    """The scorecards read a period's orders and assignments by the span of its order ids
-    (``metrics.assignment_rows(ids=…)``), found in the volume pass. Scramble which order was
-    received when — the highest id received the month before, the lowest id in the month, the
-    rest shuffled — and every count still equals the recount, with the bound and without."""
-    import random
-
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from jiesu.followup import selectors
-
-    p, before = periods.parse("2026-02"), periods.parse("2026-01")
-    pks = list(WorkOrder.objects.order_by("pk").values_list("pk", flat=True))
-    times = list(WorkOrder.objects.order_by("pk").values_list("received_at", flat=True))
-    random.Random(7).shuffle(times)
-    times[0] = dt.datetime(2026, 2, 14, 9, 0, tzinfo=periods.SHANGHAI)  # lowest id: in the month
-    times[-1] = dt.datetime(2026, 1, 20, 9, 0, tzinfo=periods.SHANGHAI)  # highest id: the month before
-    for pk, at in zip(pks, times, strict=True):
-        WorkOrder.objects.filter(pk=pk).update(received_at=at)
-    for span_max, bounded in ((10**9, True), (0, False)):  # the bound forced, and never used
-        monkeypatch.setattr(selectors, "ID_SPAN_MAX", span_max)
-        for period in (p, before):
-            for level in ("unit", "district", "street"):
-                with clock.frozen(AS_OF), CaptureQueriesContext(connection) as ctx:
-                    card = scorecard(level, period)
-                assert any("BETWEEN" in q["sql"] for q in ctx.captured_queries) == bounded
-                expected = recount(level, period, AS_OF)
-                got = {c.key: c.counts.as_dict() for c in card.cards}
-                assert set(expected) <= set(got)
-                for key, counts in got.items():
-                    for name, value in counts.items():
-                        assert value == len(expected.get(key, {}).get(name, [])), (level, key, name, bounded)
-                assert sum(c["orders"] for c in got.values()) > 0
-
-
 def test_every_drill_down_lists_the_orders_behind_its_number(demo, client, city_users_for_demo):
     client.force_login(city_users_for_demo("analyst1"))
     p = periods.parse("2026-02")

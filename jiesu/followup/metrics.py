@@ -25,10 +25,8 @@ deadline that has not passed yet is not counted as met or missed.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from django.db.models import Count, Exists, Expression, F, OuterRef, Q, QuerySet
-from django.db.models.expressions import Col
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from jiesu.orders.models import (
     Assignment,
@@ -84,31 +82,10 @@ def population(start: dt.datetime, end: dt.datetime) -> QuerySet:
         state__in=EXCLUDED_STATES)
 
 
-def assignment_rows(start: dt.datetime, end: dt.datetime, *, ids: tuple[int, int] | None = None) -> QuerySet:
-    """The population's assignments, without default ordering (it would break GROUP BY).
-
-    ``ids``: the lowest and highest id of the population's orders, when known. The rows are the
-    same with or without it (every population order's id lies in the span, and the received_at
-    filter stays); it lets PostgreSQL read both tables as one id range each, in id order, and
-    merge them, instead of probing the assignments once per order."""
-    rows = Assignment.objects.filter(order__received_at__gte=start, order__received_at__lt=end).exclude(
+def assignment_rows(start: dt.datetime, end: dt.datetime) -> QuerySet:
+    """The population's assignments, without default ordering (it would break GROUP BY)."""
+    return Assignment.objects.filter(order__received_at__gte=start, order__received_at__lt=end).exclude(
         order__state__in=EXCLUDED_STATES).order_by()
-    if ids is not None:
-        lo, hi = ids  # ForeignKey has no __range lookup
-        rows = rows.alias(order_pk=OrderPk()).filter(order_id__gte=lo, order_id__lte=hi, order_pk__range=ids)
-    return rows
-
-
-class OrderPk(Expression):
-    """The joined order's own ``id`` column. ``F("order__id")`` reads the assignment's
-    ``order_id`` instead (Django drops the join for it), and PostgreSQL does not carry a range
-    across a join's equality, so a range on ``order_id`` alone leaves the orders to be read from
-    their first row."""
-
-    def resolve_expression(self, query: Any = None, allow_joins: bool = True, reuse: Any = None,
-                           summarize: bool = False, for_save: bool = False) -> Any:  # a Col
-        info = query.setup_joins(["order"], query.get_meta(), query.get_initial_alias())
-        return Col(info.joins[-1], WorkOrder._meta.pk)
 
 
 class RawCount(Count):
@@ -122,7 +99,7 @@ class RawCount(Count):
 
 def aggregates(as_of: dt.datetime) -> dict[str, Count]:
     conds = conditions(as_of)
-    return {name: (RawCount("order", filter=cond) if cond else RawCount("order")) for name, cond in conds.items()}
+    return {name: (RawCount("pk", filter=cond) if cond else RawCount("pk")) for name, cond in conds.items()}
 
 
 def drill(qs: QuerySet, metric: str, *, as_of: dt.datetime, start: dt.datetime, end: dt.datetime,

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from jiesu import clock
 from jiesu.accounts.models import Role
@@ -104,32 +104,23 @@ def scorecard(level: str, period: Period, *, as_of: dt.datetime | None = None,
     if level == "unit":
         fields = ("orders", *aggs)
         with _tuned():
-            span = metrics.population(start, end).aggregate(
-                n=metrics.RawCount("pk"), lo=Min("pk"), hi=Max("pk"))
-        n_orders, id_span = span["n"], _id_span(span["n"], span["lo"], span["hi"])
+            n_orders = metrics.population(start, end).count()
 
         def by_unit(lo: dt.datetime, hi: dt.datetime) -> list[tuple]:
-            return list(metrics.assignment_rows(lo, hi, ids=id_span).values("unit_id")
+            return list(metrics.assignment_rows(lo, hi).values("unit_id")
                         .annotate(orders=metrics.RawCount("order_id", distinct=True), **aggs)
                         .values_list("unit_id", *fields))
 
-        sums = _grouped(by_unit, start, end, n_orders, [names.index(f) for f in fields], lambda k: k,
-                        ranged=id_span is not None)
+        sums = _grouped(by_unit, start, end, n_orders, [names.index(f) for f in fields], lambda k: k)
         units = Unit.objects.filter(Q(pk__in=list(sums)) | (Q(is_active=True) & ~Q(
             kind__in=[UnitKind.HOTLINE_CENTRE, UnitKind.DISTRICT_CENTRE]))).values_list("pk", "code", "name")
         empty = rates.Counts()
         table = [(code, name, rates.Counts(*sums[pk]) if pk in sums else empty) for pk, code, name in units]
         ids = {code: pk for pk, code, _n in units}
         return Scorecard(level, period, as_of, conf, rates.table(table, conf), ids=ids)
-    # The volume per area, and the lowest and highest order id in the same pass (for ``ids``).
     with _tuned():  # without it PostgreSQL spent ~1 s of 2 compiling this count at 10M orders (JIT)
-        per_area = list(metrics.population(start, end).order_by().values("area_id")
-                        .annotate(n=metrics.RawCount("pk"), lo=Min("pk"), hi=Max("pk"))
-                        .values_list("area_id", "n", "lo", "hi"))
-    volume = [(area, n) for area, n, _lo, _hi in per_area]
-    n_orders = sum(n for _a, n in volume)
-    id_span = _id_span(n_orders, min((r[2] for r in per_area), default=None),
-                       max((r[3] for r in per_area), default=None))
+        volume = list(metrics.population(start, end).order_by().values("area_id")
+                      .annotate(n=metrics.RawCount("pk")).values_list("area_id", "n"))
     target = AREA_LEVELS[level]
     areas = list(Area.objects.values_list("pk", "code", "name", "path", "level"))
     level_of = {code: lvl for _pk, code, _n, _p, lvl in areas}
@@ -138,11 +129,11 @@ def scorecard(level: str, period: Period, *, as_of: dt.datetime | None = None,
         ancestor[pk] = next((c for c in path.split("/") if level_of.get(c) == target), None)
 
     def by_area(lo: dt.datetime, hi: dt.datetime) -> list[tuple]:
-        return list(metrics.assignment_rows(lo, hi, ids=id_span).values("order__area_id").annotate(**aggs)
+        return list(metrics.assignment_rows(lo, hi).values("order__area_id").annotate(**aggs)
                     .values_list("order__area_id", *aggs))
 
-    sums = _grouped(by_area, start, end, n_orders, [names.index(f) for f in aggs], ancestor.get,
-                    ranged=id_span is not None)
+    n_orders = sum(n for _a, n in volume)
+    sums = _grouped(by_area, start, end, n_orders, [names.index(f) for f in aggs], ancestor.get)
     _add(sums, volume, [0], ancestor.get)
     empty = rates.Counts()
     table = [(code, name, rates.Counts(*sums[code]) if code in sums else empty)
@@ -165,38 +156,24 @@ def _add(sums: dict, rows: list[tuple], slots: list[int], key_of: Callable[[Any]
             acc[i] += v
 
 
-# A period's order ids span at most this many ids per order for the id range to be read
-# (``metrics.assignment_rows(ids=…)``): intake numbers orders in time order, so a month's ids are
-# nearly contiguous; a period whose ids are spread thinner (orders imported long after they were
-# received, say) is read order by order, which costs the same whatever the spread.
-ID_SPAN_MAX = 4
-
-
-def _id_span(n_orders: int, lo: int | None, hi: int | None) -> tuple[int, int] | None:
-    if lo is None or hi is None or hi - lo + 1 > ID_SPAN_MAX * n_orders:
-        return None
-    return lo, hi
-
-
 def _grouped(query: Callable[[dt.datetime, dt.datetime], list[tuple]], start: dt.datetime, end: dt.datetime,
-             n_orders: int, slots: list[int], key_of: Callable[[Any], Any], *, ranged: bool = False) -> dict:
+             n_orders: int, slots: list[int], key_of: Callable[[Any], Any]) -> dict:
     """Run the grouped count over [start, end) and sum its rows per key. A big period is cut
     into time slices counted at once on their own connections (one per core, at most
     ``SLICES_MAX``; SQLite only): every count is a sum over the period's orders, and each order falls in
     exactly one slice, so the sum of the slices is exact. Inside a transaction (whose rows
-    other connections cannot see) it runs as one query. ``ranged``: the query reads id ranges
-    (see ``_tuned``)."""
+    other connections cannot see) it runs as one query."""
     k = _slices(n_orders)
     sums: dict = {}
     if k <= 1:
-        with _tuned(ranged=ranged):
+        with _tuned():
             _add(sums, query(start, end), slots, key_of)
         return sums
     cuts = [start + (end - start) * i / k for i in range(k)] + [end]
 
     def run(lo: dt.datetime, hi: dt.datetime) -> list[tuple]:
         try:
-            with _tuned(ranged=ranged):
+            with _tuned():
                 return query(lo, hi)
         finally:
             connection.close()  # this thread's own connection
@@ -213,18 +190,13 @@ WORK_MEM = re.compile(r"\d{1,6}(kB|MB|GB)")
 
 
 @contextmanager
-def _tuned(*, ranged: bool = False) -> Iterator[None]:
+def _tuned() -> Iterator[None]:
     """PostgreSQL: read the period's orders by index and each one's assignments by index
     (a nested loop: its cost follows the period, where the planner's hash join scans every
     assignment ever made — 5 million in the benchmark — for each month); sort and hash in
     memory (``work_mem``; the default 4 MB spilled to disk at 400,000 orders); skip JIT, which
     costs more than it saves here. Set for this transaction only; not inside an outer
-    transaction, whose later statements would inherit it.
-
-    ``ranged``: the query reads both tables by an id range (``metrics.assignment_rows(ids=…)``),
-    which bounds a merge join as tightly as the nested loop and reads each table once, in
-    index order, instead of probing the assignments once per order (~1.3 s of 2.1 s at 10M
-    orders); so the joins are left to the planner."""
+    transaction, whose later statements would inherit it."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         yield
         return
@@ -233,9 +205,8 @@ def _tuned(*, ranged: bool = False) -> Iterator[None]:
         if WORK_MEM.fullmatch(mem):
             cursor.execute(f"SET LOCAL work_mem = '{mem}'")
         cursor.execute("SET LOCAL jit = off")
-        if not ranged:
-            cursor.execute("SET LOCAL enable_hashjoin = off")
-            cursor.execute("SET LOCAL enable_mergejoin = off")
+        cursor.execute("SET LOCAL enable_hashjoin = off")
+        cursor.execute("SET LOCAL enable_mergejoin = off")
         yield
 
 
