@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from jiesu.accounts.policy import Action, can
+from jiesu.accounts.policy import Action
 from jiesu.desk.forms import (
     DeclineForm,
     DispatchForm,
@@ -31,6 +31,7 @@ from jiesu.desk.selectors import (
     unit_choices,
 )
 from jiesu.desk.views.actionkit import (
+    ACTIONS,
     ActionSpec,
     Ctx,
     Failed,
@@ -252,19 +253,18 @@ def _duplicates(actor, order: WorkOrder, stored: dict[str, Any] | None) -> list[
 def dispatch_duplicates(request: HttpRequest, number: str) -> HttpResponse:
     """htmx: the possible duplicates of the order in the dispatcher's pane, with "merge into"
     where the dispatcher may merge it. An order the user cannot see is a 404, as on the page."""
-    from jiesu.dispatch.models import TriageSuggestion
 
     actor = actor_of(request)
     order = selectors.visible(actor).select_related("area").filter(number=number[:20]).first()
     if order is None:
         raise Http404
+    # The merge rule and the stored suggestion need no unit assignment (context_for reads it).
+    ctx = Ctx(actor=actor, order=order, assignment=None)
     dups: list[Any] = []
     if order.state in (State.RECEIVED, State.RETURNED):
-        stored = None
-        if order.area is None:  # only then does the stored suggestion say where to look
-            stored = TriageSuggestion.objects.filter(order_id=order.pk).values_list("result", flat=True).first()
-        dups = _duplicates(actor, order, stored)
-    may_merge = order.state in (State.RECEIVED, State.DISPATCHED) and can(actor, Action.MERGE, order)
+        # Only without an area does the stored suggestion say where to look.
+        dups = _duplicates(actor, order, None if order.area else stored_triage(ctx))
+    may_merge = ACTIONS["merge"].available(ctx)  # the pane's own rule for its merge form
     return render(request, "desk/_dispatch_dups.html", {
         "dups": dups, "number": order.number, "merge_from": order.number if may_merge else "",
     })
