@@ -118,7 +118,7 @@ def test_ranking_page_costs_the_same_queries_for_10_and_50_orders(client, city, 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_big_period_counted_in_parallel_slices_gives_the_same_numbers(settings):
-    from jiesu.followup import periods, selectors
+    from jiesu.followup import daily, periods, selectors
     from tests.conftest import build_city
 
     city = build_city()
@@ -139,7 +139,7 @@ def test_a_big_period_counted_in_parallel_slices_gives_the_same_numbers(settings
                                                           "parallel_min_orders": threshold}}
         from django.db import connection
 
-        assert (selectors._slices(12) > 1) == (threshold == 0 and connection.vendor == "sqlite")
+        assert (daily._slices(12) > 1) == (threshold == 0 and connection.vendor == "sqlite")
         with clock.frozen(at("2026-12-05 10:00")):
             results[threshold] = {level: [(c.key, c.counts, c.rank) for c in selectors.scorecard(level, month).cards]
                                   for level in ("unit", "district", "street")}

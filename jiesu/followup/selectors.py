@@ -1,32 +1,23 @@
 """Reads: the supervisor's callback list, and the scorecards per unit, district and street.
 
-A scorecard costs a fixed number of queries whatever the number of orders: one grouped query
-over the period's assignments (conditional counts, ``jiesu.followup.metrics``), one over its
-orders (the areas' volume, or the period's size for units), one for the names. Areas are grouped
-by their own id in SQL and rolled up to district or street by their materialised path in Python
-(a few thousand rows at most), which is exact and needs no fixed-width codes. A period of more
-than ``JIESU["SCORECARD"]["parallel_min_orders"]`` (100,000) orders is counted on SQLite in time
-slices on one connection per core, at once (``_grouped``); PostgreSQL parallelises by itself.
+A scorecard's counts come from ``jiesu.followup.daily``: the period's days rolled up per area and
+per unit, with the days not (validly) stored recounted from the raw orders in a fixed number of
+queries per run of days. Areas are counted by their own id and rolled up to district or street by
+their materialised path here (a few thousand rows at most), which is exact and needs no
+fixed-width codes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import re
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
-from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from jiesu import clock
 from jiesu.accounts.models import Role
 from jiesu.accounts.policy import Actor
-from jiesu.followup import metrics, rates
+from jiesu.followup import daily, rates
 from jiesu.followup.conf import knob
 from jiesu.followup.models import Overdue
 from jiesu.followup.periods import Period
@@ -98,127 +89,31 @@ def scorecard(level: str, period: Period, *, as_of: dt.datetime | None = None,
         raise ValueError(f"unknown level {level!r}")
     conf = conf or config()
     as_of = as_of or clock.now()
-    start, end = period.bounds()
-    aggs = metrics.aggregates(as_of)
-    names = rates.COUNT_NAMES
     if level == "unit":
-        fields = ("orders", *aggs)
-        with _tuned():
-            n_orders = metrics.population(start, end).count()
-
-        def by_unit(lo: dt.datetime, hi: dt.datetime) -> list[tuple]:
-            return list(metrics.assignment_rows(lo, hi).values("unit_id")
-                        .annotate(orders=metrics.RawCount("order_id", distinct=True), **aggs)
-                        .values_list("unit_id", *fields))
-
-        sums = _grouped(by_unit, start, end, n_orders, [names.index(f) for f in fields], lambda k: k)
+        sums = daily.period_counts("unit", period.start, period.end, as_of)
         units = Unit.objects.filter(Q(pk__in=list(sums)) | (Q(is_active=True) & ~Q(
             kind__in=[UnitKind.HOTLINE_CENTRE, UnitKind.DISTRICT_CENTRE]))).values_list("pk", "code", "name")
         empty = rates.Counts()
         table = [(code, name, rates.Counts(*sums[pk]) if pk in sums else empty) for pk, code, name in units]
         ids = {code: pk for pk, code, _n in units}
         return Scorecard(level, period, as_of, conf, rates.table(table, conf), ids=ids)
-    with _tuned():  # without it PostgreSQL spent ~1 s of 2 compiling this count at 10M orders (JIT)
-        volume = list(metrics.population(start, end).order_by().values("area_id")
-                      .annotate(n=metrics.RawCount("pk")).values_list("area_id", "n"))
+    by_area = daily.period_counts("area", period.start, period.end, as_of)
     target = AREA_LEVELS[level]
     areas = list(Area.objects.values_list("pk", "code", "name", "path", "level"))
     level_of = {code: lvl for _pk, code, _n, _p, lvl in areas}
-    ancestor: dict[int | None, str | None] = {}
+    rolled: dict[str, list[int]] = {}
     for pk, _code, _name, path, _lvl in areas:
-        ancestor[pk] = next((c for c in path.split("/") if level_of.get(c) == target), None)
-
-    def by_area(lo: dt.datetime, hi: dt.datetime) -> list[tuple]:
-        return list(metrics.assignment_rows(lo, hi).values("order__area_id").annotate(**aggs)
-                    .values_list("order__area_id", *aggs))
-
-    n_orders = sum(n for _a, n in volume)
-    sums = _grouped(by_area, start, end, n_orders, [names.index(f) for f in aggs], ancestor.get)
-    _add(sums, volume, [0], ancestor.get)
+        counts = by_area.get(pk)
+        key = next((c for c in path.split("/") if level_of.get(c) == target), None) if counts else None
+        if key is None or counts is None:
+            continue
+        acc = rolled.get(key)
+        rolled[key] = list(counts) if acc is None else [a + b for a, b in zip(acc, counts, strict=True)]
     empty = rates.Counts()
-    table = [(code, name, rates.Counts(*sums[code]) if code in sums else empty)
+    table = [(code, name, rates.Counts(*rolled[code]) if code in rolled else empty)
              for _pk, code, name, _p, lvl in areas if lvl == target]
     cards = rates.table(table, conf, flags=level == "street")
     return Scorecard(level, period, as_of, conf, cards, total=rates.total(cards, conf, key="", name=""))
-
-
-def _add(sums: dict, rows: list[tuple], slots: list[int], key_of: Callable[[Any], Any]) -> None:
-    """Add grouped rows (group id, count, count, …) into ``sums[key] = [counts…]``."""
-    width = len(rates.COUNT_NAMES)
-    for r in rows:
-        key = key_of(r[0])
-        if key is None:
-            continue
-        acc = sums.get(key)
-        if acc is None:
-            acc = sums[key] = [0] * width
-        for i, v in zip(slots, r[1:], strict=True):
-            acc[i] += v
-
-
-def _grouped(query: Callable[[dt.datetime, dt.datetime], list[tuple]], start: dt.datetime, end: dt.datetime,
-             n_orders: int, slots: list[int], key_of: Callable[[Any], Any]) -> dict:
-    """Run the grouped count over [start, end) and sum its rows per key. A big period is cut
-    into time slices counted at once on their own connections (one per core, at most
-    ``SLICES_MAX``; SQLite only): every count is a sum over the period's orders, and each order falls in
-    exactly one slice, so the sum of the slices is exact. Inside a transaction (whose rows
-    other connections cannot see) it runs as one query."""
-    k = _slices(n_orders)
-    sums: dict = {}
-    if k <= 1:
-        with _tuned():
-            _add(sums, query(start, end), slots, key_of)
-        return sums
-    cuts = [start + (end - start) * i / k for i in range(k)] + [end]
-
-    def run(lo: dt.datetime, hi: dt.datetime) -> list[tuple]:
-        try:
-            with _tuned():
-                return query(lo, hi)
-        finally:
-            connection.close()  # this thread's own connection
-
-    with ThreadPoolExecutor(max_workers=k) as pool:
-        parts = list(pool.map(run, cuts[:-1], cuts[1:]))
-    for rows in parts:
-        _add(sums, rows, slots, key_of)
-    return sums
-
-
-SLICES_MAX = 4
-WORK_MEM = re.compile(r"\d{1,6}(kB|MB|GB)")
-
-
-@contextmanager
-def _tuned() -> Iterator[None]:
-    """PostgreSQL: read the period's orders by index and each one's assignments by index
-    (a nested loop: its cost follows the period, where the planner's hash join scans every
-    assignment ever made — 5 million in the benchmark — for each month); sort and hash in
-    memory (``work_mem``; the default 4 MB spilled to disk at 400,000 orders); skip JIT, which
-    costs more than it saves here. Set for this transaction only; not inside an outer
-    transaction, whose later statements would inherit it."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        yield
-        return
-    mem = str((knob("SCORECARD") or {}).get("pg_work_mem", "64MB"))
-    with transaction.atomic(), connection.cursor() as cursor:
-        if WORK_MEM.fullmatch(mem):
-            cursor.execute(f"SET LOCAL work_mem = '{mem}'")
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SET LOCAL enable_hashjoin = off")
-        cursor.execute("SET LOCAL enable_mergejoin = off")
-        yield
-
-
-def _slices(n_orders: int) -> int:
-    threshold = int((knob("SCORECARD") or {}).get("parallel_min_orders", 100_000))
-    # PostgreSQL runs a big aggregate on parallel workers of its own (max_parallel_workers_per_gather).
-    if n_orders < threshold or connection.in_atomic_block or connection.vendor != "sqlite":
-        return 1
-    name = str(connection.settings_dict.get("NAME") or "")
-    if connection.vendor == "sqlite" and (name in ("", ":memory:") or "mode=memory" in name):
-        return 1  # an in-memory database is not shared between connections
-    return max(1, min(os.cpu_count() or 1, SLICES_MAX))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -167,7 +167,11 @@ class DashboardDay(models.Model):
     request type, channel and category, and the exact durations behind the timing percentiles.
     Kept exact by ``jiesu.insight.rollup``: a change that can alter the day's numbers marks it
     ``dirty`` in the same transaction; dirty days are read from the raw orders until the sweep
-    recomputes them."""
+    recomputes them.
+
+    The same row holds the day's scorecard counts (``scores_*``, kept by
+    ``jiesu.followup.daily``): one row per day means one ``UPDATE`` marks a change for both,
+    and one row lock orders a change against both recomputations."""
 
     day = models.DateField(_("day"), unique=True)
     dirty = models.BooleanField(_("to recompute"), default=True)
@@ -176,6 +180,17 @@ class DashboardDay(models.Model):
     # Sorted int64 microseconds, little-endian, at the offsets of counts[district]["d"].
     durations = models.BinaryField(default=bytes)
     computed_at = models.DateTimeField(null=True, blank=True)
+    # The scorecard counts of the day's orders (jiesu.followup.daily): any change to one of its
+    # orders or their assignments sets ``scores_dirty``.
+    scores_dirty = models.BooleanField(_("scores to recompute"), default=True)
+    # {"a": [area id, …], "u": [unit id, …]}: the rows of ``scores_counts``, areas then units.
+    scores = models.JSONField(default=dict)
+    # int32 little-endian, one row of the scorecard's counts (jiesu.followup.rates.COUNT_NAMES) per id.
+    scores_counts = models.BinaryField(default=bytes)
+    # Counted as of ``scores_at``; exact for any moment before ``scores_until``, the first
+    # deadline of the day's open assignments still to come then (None: none).
+    scores_at = models.DateTimeField(null=True, blank=True)
+    scores_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("dashboard day")

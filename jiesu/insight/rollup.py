@@ -16,7 +16,11 @@ How they stay exact:
 - ``refresh`` (run by ``jiesu sweep``) recomputes dirty days under the row lock.
 
 Queryset ``update()`` calls send no signals: a bulk change to the fields below must call
-``mark`` itself (none does today: the two in ``jiesu.orders.actions`` only cancel assignments).
+``mark`` itself. The two in ``jiesu.orders.actions`` cancel assignments, which moves no dashboard
+number and only the scorecards' counts, and both save their order's new state in the same
+transaction, which marks the day for the scorecards.
+
+The same rows carry the day's scorecard counts (``jiesu.followup.daily``); ``mark`` flags them too.
 """
 
 from __future__ import annotations
@@ -48,6 +52,12 @@ REFRESH_DAYS = 180
 # so the many state changes of an order's life leave its day clean.
 ORDER_FIELDS = frozenset({"received_at", "request_type", "channel", "category", "category_id", "area", "area_id"})
 ASSIGNMENT_FIELDS = frozenset({"order", "order_id", "role", "dispatched_at", "contacted_at", "replied_at"})
+# Fields whose change can move the day's scorecard counts (jiesu.followup.metrics): the order's
+# population (state: drafts and merged orders are left out), area and callback answers, and
+# everything the counts read on an assignment.
+SCORE_ORDER_FIELDS = ORDER_FIELDS | {"state", "reopen_count", "satisfaction", "resolution"}
+SCORE_ASSIGNMENT_FIELDS = ASSIGNMENT_FIELDS | {
+    "unit", "unit_id", "state", "contact_due_at", "due_at", "extended"}
 _DTYPE = np.dtype("<i8")
 
 
@@ -301,47 +311,58 @@ def nearest_rank(values: np.ndarray, ranks: Sequence[float]) -> list[int | None]
 class _Marked:
     """Registered with ``on_commit`` when days are marked inside a transaction; it does nothing
     on commit. Django drops it when that transaction (or the savepoint it was made in) rolls
-    back, so while it is still registered its days' marks are part of the pending changes."""
+    back, so while it is still registered its days' marks are part of the pending changes.
+    ``days`` were marked for both the dashboard and the scorecards, ``scores`` for the
+    scorecards only."""
 
-    def __init__(self, days: list[dt.date]) -> None:
+    def __init__(self, days: list[dt.date], scores: list[dt.date]) -> None:
         self.days = days
+        self.scores = scores
 
     def __call__(self) -> None:
         pass
 
 
-def _marked_in_this_transaction() -> set[dt.date]:
-    found: set[dt.date] = set()
+def _marked_in_this_transaction() -> tuple[set[dt.date], set[dt.date]]:
+    both: set[dt.date] = set()
+    scores: set[dt.date] = set()
     for _sids, func, *_rest in transaction.get_connection().run_on_commit:
         if isinstance(func, _Marked):
-            found.update(func.days)
-    return found
+            both.update(func.days)
+            scores.update(func.scores)
+    return both, scores | both
 
 
-def mark(days: Iterable[dt.date]) -> None:
+def mark(days: Iterable[dt.date], *, dashboard: bool = True) -> None:
     """Mark days dirty, creating their rows: the UPDATE takes the rows' lock, so a ``refresh``
-    running now finishes first and this change then marks the day again. Once per day and
+    running now finishes first and this change then marks the day again. Every mark makes the
+    day's scorecard counts dirty; ``dashboard`` its dashboard numbers too. Once per day and
     transaction: intake saves the order and its assignment several times in one transaction."""
     wanted = sorted(set(days))
     in_transaction = transaction.get_connection().in_atomic_block
     if in_transaction and wanted:
-        done = _marked_in_this_transaction()
+        both, scores = _marked_in_this_transaction()
+        done = both if dashboard else scores
         wanted = [d for d in wanted if d not in done]
     if not wanted:
         return
-    if DashboardDay.objects.filter(day__in=wanted).update(dirty=True) != len(wanted):
+    flags = {"dirty": True, "scores_dirty": True} if dashboard else {"scores_dirty": True}
+    if DashboardDay.objects.filter(day__in=wanted).update(**flags) != len(wanted):
         DashboardDay.objects.bulk_create([DashboardDay(day=d, dirty=True) for d in wanted], ignore_conflicts=True)
-        DashboardDay.objects.filter(day__in=wanted).update(dirty=True)  # rows another process just made
+        DashboardDay.objects.filter(day__in=wanted).update(**flags)  # rows another process just made
     if in_transaction:
-        transaction.on_commit(_Marked(wanted))
+        transaction.on_commit(_Marked(wanted, []) if dashboard else _Marked([], wanted))
 
 
-def _forget_marks(days: set[dt.date]) -> None:
+def forget_marks(days: set[dt.date], *, scores: bool = False) -> None:
     """A ``refresh`` inside the marking transaction made the days clean: the next change marks
-    them again."""
+    them again. The scorecards' refresh (``scores``) forgets both kinds of mark, since a
+    dashboard mark also stands for the scores one."""
     for _sids, func, *_rest in transaction.get_connection().run_on_commit:
         if isinstance(func, _Marked):
             func.days = [d for d in func.days if d not in days]
+            if scores:
+                func.scores = [d for d in func.scores if d not in days]
 
 
 def refresh(days: Iterable[dt.date] | None = None, *, now: dt.datetime | None = None) -> int:
@@ -365,7 +386,7 @@ def refresh(days: Iterable[dt.date] | None = None, *, now: dt.datetime | None = 
             row.dirty, row.computed_at = False, clock.now()
             row.save(update_fields=["counts", "durations", "dirty", "computed_at"])
             written += 1
-    _forget_marks(wanted)
+    forget_marks(wanted)
     return written
 
 
@@ -382,6 +403,8 @@ def order_saved(sender, instance: WorkOrder, created: bool = False, update_field
         return
     if created or _touches(update_fields, ORDER_FIELDS):
         mark([day_of(instance.received_at)])
+    elif _touches(update_fields, SCORE_ORDER_FIELDS):
+        mark([day_of(instance.received_at)], dashboard=False)
 
 
 def order_deleted(sender, instance: WorkOrder, **kwargs) -> None:
@@ -390,14 +413,14 @@ def order_deleted(sender, instance: WorkOrder, **kwargs) -> None:
 
 
 def assignment_changed(sender, instance: Assignment, created: bool = False, update_fields=None, **kwargs) -> None:
-    if not (created or update_fields is None or _touches(update_fields, ASSIGNMENT_FIELDS)):
+    if not (created or update_fields is None or _touches(update_fields, SCORE_ASSIGNMENT_FIELDS)):
         return
-    if instance.role != AssignmentRole.LEAD and not _touches(update_fields, frozenset({"role"})):
-        return
+    dashboard = (created or update_fields is None or _touches(update_fields, ASSIGNMENT_FIELDS)) and (
+        instance.role == AssignmentRole.LEAD or _touches(update_fields, frozenset({"role"})))
     received = WorkOrder.objects.filter(pk=instance.order_id).values_list("received_at", flat=True).first() \
         if "order" not in instance._state.fields_cache else instance.order.received_at
     if received is not None:
-        mark([day_of(received)])
+        mark([day_of(received)], dashboard=bool(dashboard))
 
 
 def connect() -> None:
