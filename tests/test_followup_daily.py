@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from jiesu import clock
-from jiesu.followup import daily, periods
+from jiesu.followup import daily, periods, rates
 from jiesu.followup.selectors import scorecard
 from jiesu.insight import rollup
 from jiesu.insight.models import DashboardDay
@@ -34,7 +34,7 @@ def _expected(level: str, period: periods.Period, as_of: dt.datetime) -> dict[st
     for key, names in found.items():
         counts = {name: len(ids) for name, ids in names.items()}
         if any(counts.values()):
-            out[key] = {name: counts.get(name, 0) for name in daily.rates.COUNT_NAMES}
+            out[key] = {name: counts.get(name, 0) for name in rates.COUNT_NAMES}
     return out
 
 

@@ -31,13 +31,13 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import numpy as np
 from django.db import connection, transaction
 from django.db.models import Min, Q
 
 from jiesu import clock
+from jiesu.deadlines.calendar import SHANGHAI
 from jiesu.followup import metrics, rates
 from jiesu.followup.conf import knob
 from jiesu.insight import rollup
@@ -55,14 +55,6 @@ SCORE_DAYS = 400
 RECHECK = dt.timedelta(minutes=10)
 
 Sums = dict[int | None, list[int]]  # area or unit id → counts in rates.COUNT_NAMES order
-
-
-@dataclass
-class Totals:
-    """A period's counts: per area (the orders' own area) and per unit."""
-
-    areas: Sums
-    units: Sums
 
 
 def period_days(start: dt.date, end: dt.date) -> list[dt.date]:
@@ -195,8 +187,8 @@ def _slices(n_orders: int) -> int:
 
 
 def _day_bounds(first: dt.date, after: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    return (dt.datetime.combine(first, dt.time(0), tzinfo=rollup.SHANGHAI),
-            dt.datetime.combine(after, dt.time(0), tzinfo=rollup.SHANGHAI))
+    return (dt.datetime.combine(first, dt.time(0), tzinfo=SHANGHAI),
+            dt.datetime.combine(after, dt.time(0), tzinfo=SHANGHAI))
 
 
 def _stored(days: Sequence[dt.date], as_of: dt.datetime, kind: str) -> tuple[set[dt.date], Sums]:
@@ -231,7 +223,7 @@ def period_counts(kind: str, start: dt.date, end: dt.date, as_of: dt.datetime) -
     that hold at ``as_of``, the others recounted. Exact either way."""
     days = period_days(start, end)
     found, sums = _stored(days, as_of, kind)
-    missing = [_day_bounds(first, after) for first, after in rollup._runs(d for d in days if d not in found)]
+    missing = [_day_bounds(first, after) for first, after in rollup.day_runs(d for d in days if d not in found)]
     for key, counts in recount(kind, missing, as_of).items():
         acc = sums.get(key)
         if acc is None:

@@ -70,7 +70,7 @@ def _bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=SHANGHAI)
 
 
-def _runs(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
+def day_runs(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
     """Sorted days as runs of consecutive days: (first, the day after the last)."""
     out: list[tuple[dt.date, dt.date]] = []
     for d in sorted(set(days)):
@@ -83,7 +83,7 @@ def _runs(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
 
 def _received_in(days: Iterable[dt.date], prefix: str = "") -> Q:
     cond = Q(pk__in=[])
-    for first, after in _runs(days):
+    for first, after in day_runs(days):
         start, _e = _bounds(first)
         end, _e2 = _bounds(after)
         cond |= Q(**{f"{prefix}received_at__gte": start, f"{prefix}received_at__lt": end})
@@ -167,7 +167,7 @@ def recount(days: Sequence[dt.date], *, durations: bool = True) -> dict[dt.date,
     # the assignments by their order index (PostgreSQL's planner otherwise hashes every
     # assignment ever made to find one day's); it only narrows, the time range still decides.
     cond = Q(pk__in=[])
-    for first, after in _runs(ids):
+    for first, after in day_runs(ids):
         span = [ids[first + dt.timedelta(days=i)] for i in range((after - first).days)]
         start, _s = _bounds(first)
         end, _e = _bounds(after)
