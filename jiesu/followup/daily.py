@@ -105,8 +105,10 @@ def recount(kind: str, runs: Sequence[tuple[dt.datetime, dt.datetime]], as_of: d
             _grouped(lambda a, b: _by_area(a, b, as_of), lo, hi, sum(n for _a, n in volume), ASSIGNMENT_SLOTS,
                      sums)
         else:
-            with _tuned():
-                n_orders = metrics.population(lo, hi).count()
+            n_orders = 0
+            if _may_slice():  # the period's size decides the slicing
+                with _tuned():
+                    n_orders = metrics.population(lo, hi).count()
             _grouped(lambda a, b: _by_unit(a, b, as_of), lo, hi, n_orders, [ORDERS, *ASSIGNMENT_SLOTS], sums)
     return sums
 
@@ -171,14 +173,18 @@ def _tune() -> None:
         cursor.execute("SET LOCAL enable_mergejoin = off")
 
 
+def _may_slice() -> bool:
+    # PostgreSQL runs a big aggregate on parallel workers of its own (max_parallel_workers_per_gather).
+    if connection.in_atomic_block or connection.vendor != "sqlite":
+        return False
+    name = str(connection.settings_dict.get("NAME") or "")
+    return name not in ("", ":memory:") and "mode=memory" not in name  # in memory: not shared
+
+
 def _slices(n_orders: int) -> int:
     threshold = int((knob("SCORECARD") or {}).get("parallel_min_orders", 100_000))
-    # PostgreSQL runs a big aggregate on parallel workers of its own (max_parallel_workers_per_gather).
-    if n_orders < threshold or connection.in_atomic_block or connection.vendor != "sqlite":
+    if n_orders < threshold or not _may_slice():
         return 1
-    name = str(connection.settings_dict.get("NAME") or "")
-    if name in ("", ":memory:") or "mode=memory" in name:
-        return 1  # an in-memory database is not shared between connections
     return max(1, min(os.cpu_count() or 1, SLICES_MAX))
 
 
