@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 from typing import Any
 
 from django.db.models import QuerySet
@@ -53,6 +54,7 @@ from jiesu.orders import actions, concurrency, selectors
 from jiesu.orders.actions.intake import normalise_phone
 from jiesu.orders.errors import InvalidInput, NotFound
 from jiesu.orders.models import OrderState, Requester, WorkOrder
+from jiesu.search import selectors as search
 
 router = Router(tags=["orders"])
 
@@ -175,24 +177,32 @@ def list_orders(request: HttpRequest, filters: Query[OrderQuery]) -> dict[str, A
         raise InvalidInput(_("Unknown state “%(value)s”."), field="state", value=filters.state[:40])
     # Stored as digits (without +86): search the way it was stored, however it was typed.
     phone = normalise_phone(filters.phone) if filters.phone else ""
-    qs = selectors.order_list(
-        actor,
-        selectors.OrderFilter(
-            state=filters.state or None,
-            unit=filters.unit or None,
-            area=filters.area or None,
-            request_type=filters.type or None,
-            channel=filters.channel or None,
-            received_from=_day_start(filters.received_from) if filters.received_from else None,
-            received_to=_day_start(filters.received_to, next_day=True) if filters.received_to else None,
-            q=(filters.q or "").strip()[:200] or None,
-        ),
+    wanted = selectors.OrderFilter(
+        state=filters.state or None,
+        unit=filters.unit or None,
+        area=filters.area or None,
+        request_type=filters.type or None,
+        channel=filters.channel or None,
+        received_from=_day_start(filters.received_from) if filters.received_from else None,
+        received_to=_day_start(filters.received_to, next_day=True) if filters.received_to else None,
+        q=(filters.q or "").strip()[:200] or None,
     )
-    if phone:
-        qs = _phone_matches(actor, qs, phone)
+    then = (lambda qs: _phone_matches(actor, qs, phone)) if phone else None
     limit = min(filters.limit, MAX_LIMIT)
-    page = qs[filters.offset : filters.offset + limit]
-    count, estimate = _count(qs, exact=filters.exact_count, up_to=filters.offset + COUNT_CAP)
+    start, up_to = filters.offset, filters.offset + COUNT_CAP
+    page = selectors.order_page(actor, wanted, start=start, stop=start + limit, then=then, narrowed=bool(phone))
+
+    # The bounded count through the same windows (a window holding up_to + 1 matches says "at
+    # least up_to" as every order would); an exact one reads every match.
+    def count_in(newer_than: int | None) -> tuple[int, bool]:
+        qs = selectors.order_list(actor, replace(wanted, newer_than=newer_than))
+        return _count(then(qs) if then else qs, exact=filters.exact_count, up_to=up_to)
+
+    if filters.exact_count:
+        count, estimate = count_in(None)
+    else:
+        narrowed = bool(phone) or bool(selectors.order_list(actor, replace(wanted, q=None)).query.has_filters())
+        count, estimate = search.newest(wanted.q, count_in, lambda c: c[1], need=up_to + 1, narrowed=narrowed)
     return {
         "count": count,
         "count_is_estimate": estimate,

@@ -135,7 +135,7 @@ def inbox_items(context: Any, rows: list[dict[str, Any]], selected: Any = None) 
     # {% csrf_token %}: the request's one masked token, or nothing when there is none.
     token = context.get("csrf_token")
     csrf = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token) \
-        if token and token != "NOTPROVIDED" else ""
+        if token and token != "NOTPROVIDED" else ""  # noqa: S105  Django's "no token" marker
     chosen = getattr(selected, "number", None) if selected else None
     current = ' aria-current="true"'
     out = []

@@ -109,7 +109,7 @@ def render_inbox(
     status: int = 200,
 ) -> HttpResponse:
     actor = actor_of(request)
-    items = list(selectors.unit_inbox(actor)[: INBOX_LIMIT + 1])
+    items = list(selectors.unit_inbox_rows(actor)[: INBOX_LIMIT + 1])
     more = len(items) > INBOX_LIMIT
     rows = [{"a": a, "order": a.order, "left": time_left(a.due_at)} for a in items[:INBOX_LIMIT]]
     context: dict[str, Any] = {"rows": rows, "more": more, "selected": None, "next": "inbox",
