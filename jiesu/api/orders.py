@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import replace
 from typing import Any
 
 from django.db.models import QuerySet
@@ -54,7 +53,6 @@ from jiesu.orders import actions, concurrency, selectors
 from jiesu.orders.actions.intake import normalise_phone
 from jiesu.orders.errors import InvalidInput, NotFound
 from jiesu.orders.models import OrderState, Requester, WorkOrder
-from jiesu.search import selectors as search
 
 router = Router(tags=["orders"])
 
@@ -192,17 +190,9 @@ def list_orders(request: HttpRequest, filters: Query[OrderQuery]) -> dict[str, A
     start, up_to = filters.offset, filters.offset + COUNT_CAP
     page = selectors.order_page(actor, wanted, start=start, stop=start + limit, then=then, narrowed=bool(phone))
 
-    # The bounded count through the same windows (a window holding up_to + 1 matches says "at
-    # least up_to" as every order would); an exact one reads every match.
-    def count_in(newer_than: int | None) -> tuple[int, bool]:
-        qs = selectors.order_list(actor, replace(wanted, newer_than=newer_than))
-        return _count(then(qs) if then else qs, exact=filters.exact_count, up_to=up_to)
-
-    if filters.exact_count:
-        count, estimate = count_in(None)
-    else:
-        narrowed = bool(phone) or bool(selectors.order_list(actor, replace(wanted, q=None)).query.has_filters())
-        count, estimate = search.newest(wanted.q, count_in, lambda c: c[1], need=up_to + 1, narrowed=narrowed)
+    # The count needs no window: any up_to + 1 matches say "at least up_to", in whatever order.
+    qs = selectors.order_list(actor, wanted)
+    count, estimate = _count(then(qs) if then else qs, exact=filters.exact_count, up_to=up_to)
     return {
         "count": count,
         "count_is_estimate": estimate,
