@@ -145,6 +145,23 @@ def pane_order(actor: Actor, number: str) -> WorkOrder:
     return order
 
 
+def inbox_pane_order(actor: Actor, number: str) -> WorkOrder:
+    """The order in the unit inbox's pane: what its head, its actions and the lead's reply read
+    (assignments with their units and extensions, requesters, replies with their units), without
+    the history ``order_detail`` loads for the order page (events, callbacks): two queries fewer
+    on every visit of the inbox."""
+    qs = visible(actor).select_related(*LIST_RELATED).prefetch_related(
+        Prefetch("assignments", queryset=Assignment.objects.select_related("unit").prefetch_related(
+            Prefetch("extensions", queryset=Extension.objects.order_by("requested_at")))),
+        "requesters",
+        Prefetch("replies", queryset=Reply.objects.select_related("assignment__unit")),
+    )
+    order = qs.filter(number=number).first()
+    if order is None:
+        raise NotFound(_("No order %(number)s."), number=number)
+    return order
+
+
 def created_order_detail(actor: Actor, order: WorkOrder) -> WorkOrder:
     """The detail of an order this request has just recorded, for the answer to the create
     call. Nothing but its requesters, its "created" event and, when intake's triage dispatched

@@ -116,7 +116,7 @@ def render_inbox(
                                "accept_form": EmptyForm()}
     number = number or (rows[0]["order"].number if rows else None)
     if number:
-        ctx = selected(actor, number)
+        ctx = selected(actor, number, load=selectors.inbox_pane_order)
         order = ctx.order
         context.update({
             "selected": order,
