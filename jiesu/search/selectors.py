@@ -26,7 +26,7 @@ WALK = 10
 COMMON = 1000
 # A word in at least this share of the orders is searched over every order by the walk alone
 # (``windows``): its newest page is then about page / share rows away, a few hundred blocks.
-# Below it the walk passes ever more rows (a word in 0.3 % of the orders: 34,000 rows, 2,800
+# Below it the walk passes ever more rows (a word in 0.4 % of the orders: 33,000 rows, 2,800
 # blocks, for 101 matches) and a window of the newest ids reads less (docs/benchmarks.md).
 WALK_SHARE = 0.02
 # A window holds, by the statistics, SPARE times the matches a page needs; one that falls short
