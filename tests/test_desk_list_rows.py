@@ -2,7 +2,7 @@
 (``desk_tags.inbox_items``, ``desk_tags.order_rows``): the same HTML, up to whitespace between
 tags, as the template loops they replaced, in both languages and for every kind of row (new with
 its accept form, accepted, extension asked, urgent, proactive, no area, category or lead, long
-text, markup in the text)."""
+text, markup in the text); and the inbox's rows read with only the columns they show."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import pytest
 from django.template import Context, Template
 from django.utils import translation
 
-from jiesu.catalogue.models import Category
+from jiesu.catalogue.models import Category, Urgency
 from jiesu.desk.selectors import time_left
+from jiesu.orders import actions, selectors
 from jiesu.orders.models import Assignment, WorkOrder
 from jiesu.org.models import Area, Unit
 
@@ -103,3 +104,24 @@ def test_order_rows_render_as_the_template_loop_did(language):
     assert _squeeze(new) == _squeeze(old)
     assert "&lt;script&gt;" in new and "<script>" not in new and "&lt;街道&gt;" in new
     assert new.count("<tr>") == 3
+
+
+def test_inbox_rows_are_the_inbox_with_only_the_row_columns(city, new_order, django_assert_num_queries):
+    """The inbox page reads ``unit_inbox_rows``: the assignments of ``unit_inbox`` in its order,
+    and everything a row shows without another query."""
+    for i in range(4):
+        order = new_order(urgency=Urgency.URGENT if i == 1 else Urgency.NORMAL)
+        actions.dispatch_order(actor=city.actor("dispatcher"), number=order.number, lead_unit="SLT")
+    first = Assignment.objects.filter(unit__code="SLT").order_by("id").first()
+    Assignment.objects.filter(pk=first.pk).update(state="accepted")
+    actions.request_extension(actor=city.actor("handler"), number=first.order.number, working_days=2, reason="等配件")
+    actor = city.actor("handler")
+    full = list(selectors.unit_inbox(actor))
+    with django_assert_num_queries(1):
+        rows = list(selectors.unit_inbox_rows(actor))
+        shown = [(a.pk, a.role, a.state, a.due_at, a.extension_pending, a.unit.name, a.order.number, a.order.channel,
+                  a.order.urgency, a.order.content, a.order.category and a.order.category.name) for a in rows]
+    assert shown == [(a.pk, a.role, a.state, a.due_at, a.extension_pending, a.unit.name, a.order.number,
+                      a.order.channel, a.order.urgency, a.order.content, a.order.category and a.order.category.name)
+                     for a in full]
+    assert len(rows) == 4 and any(a.extension_pending for a in rows)

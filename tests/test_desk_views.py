@@ -339,28 +339,6 @@ def test_inbox_colours_and_actions(login, city, new_order):
     assert state_of(order) in (State.REPLIED, State.CALLBACK_DUE)
 
 
-def test_inbox_rows_are_the_inbox_with_only_the_row_columns(city, new_order, django_assert_num_queries):
-    """The inbox page reads ``unit_inbox_rows``: the assignments of ``unit_inbox`` in its order,
-    and everything a row shows without another query."""
-    from jiesu.orders import selectors
-
-    for i in range(4):
-        dispatched(city, new_order, urgency=Urgency.URGENT if i == 1 else Urgency.NORMAL)
-    first = Assignment.objects.filter(unit__code="SLT").order_by("id").first()
-    Assignment.objects.filter(pk=first.pk).update(state="accepted")
-    actions.request_extension(actor=city.actor("handler"), number=first.order.number, working_days=2, reason="等配件")
-    actor = city.actor("handler")
-    full = list(selectors.unit_inbox(actor))
-    with django_assert_num_queries(1):
-        rows = list(selectors.unit_inbox_rows(actor))
-        shown = [(a.pk, a.role, a.state, a.due_at, a.extension_pending, a.unit.name, a.order.number, a.order.channel,
-                  a.order.urgency, a.order.content, a.order.category and a.order.category.name) for a in rows]
-    assert shown == [(a.pk, a.role, a.state, a.due_at, a.extension_pending, a.unit.name, a.order.number,
-                      a.order.channel, a.order.urgency, a.order.content, a.order.category and a.order.category.name)
-                     for a in full]
-    assert len(rows) == 4 and any(a.extension_pending for a in rows)
-
-
 def test_inbox_overdue_is_red_and_soon_is_amber(login, city, new_order):
     with clock.frozen(at("2026-01-05 10:00")):
         late = dispatched(city, new_order)
