@@ -534,7 +534,7 @@ LIST_SCREENS = [
     ("dispatcher", "desk:dispatch", {}, "received", 15),
     ("dispatcher", "desk:dispatch", {}, "returned", 15),
     ("dispatcher", "desk:dispatch", {"tab": "extensions"}, "received", 8),
-    ("handler", "desk:inbox", {}, "dispatched", 14),
+    ("handler", "desk:inbox", {}, "dispatched", 10),  # the pane without its history (inbox_pane_order)
     ("supervisor", "desk:supervise", {}, "dispatched", 17),
     ("supervisor", "desk:supervise", {"tab": "callback"}, "callback", 22),
     ("calltaker", "desk:orders", {}, "received", 7),

@@ -180,3 +180,104 @@ def test_matches_estimate_comes_from_the_statistics(city, orders, new_order, mon
         cursor.execute("ANALYZE search_ordertext")
     assert search._matches_estimate(["噪音"]) > 15
     assert search._matches_estimate(["噪音", "没有的词"]) == 0  # a rare word: read the matches
+
+
+# --- windows of the newest ids (jiesu.search.selectors.windows) --------------------------------
+
+
+@pytest.fixture
+def noisy(city, orders, new_order):
+    """Twelve more orders about noise, some closed: 14 matches of 噪音 among 16 orders."""
+    made = [new_order(content=f"第{i}次反映噪音问题") for i in range(12)]
+    for o in made[::3]:
+        type(o).objects.filter(pk=o.pk).update(state="closed")
+    return made
+
+
+def _bounds(*back):
+    """Windows ``back`` orders below the newest id, then every order."""
+    from jiesu.orders.models import WorkOrder
+
+    newest = WorkOrder.objects.order_by("-id").values_list("id", flat=True).first()
+    return lambda query, *, need, narrowed: iter([*(newest - b for b in back), None])
+
+
+@pytest.mark.parametrize("back", [(2,), (3, 6, 40), (40,), ()])
+@pytest.mark.parametrize(("start", "stop"), [(0, 5), (0, 101), (3, 8), (12, 20)])
+def test_windows_give_the_page_of_every_order(city, noisy, monkeypatch, back, start, stop):
+    """Whatever the windows tried (too narrow, then wide enough, or none), a page is the page of
+    every match: the same orders in the same order, on SQLite and PostgreSQL."""
+    from jiesu.search import selectors as search
+
+    calltaker = city.actor("calltaker")
+    for f in (selectors.OrderFilter(q="噪音"), selectors.OrderFilter(q="噪音", state="closed"),
+              selectors.OrderFilter(q="地铁")):
+        expected = [o.number for o in selectors.order_list(calltaker, f)[start:stop]]
+        monkeypatch.setattr(search, "windows", _bounds(*back))
+        found = [o.number for o in selectors.order_page(calltaker, f, start=start, stop=stop)]
+        monkeypatch.undo()
+        assert found == expected
+
+
+@pytest.mark.parametrize("back", [(2,), (3, 6), ()])
+def test_windows_give_the_api_page_and_count_of_every_order(city, noisy, monkeypatch, back):
+    from jiesu.api import orders as api_orders
+    from jiesu.search import selectors as search
+
+    api = Api(city)
+    queries = [{"q": "噪音", "limit": 3}, {"q": "噪音", "limit": 4, "offset": 5}, {"q": "噪音", "state": "closed"},
+               {"q": "噪音", "limit": 20}, {"q": "地铁"}]
+    expected = [api.get("orders", query=q).json() for q in queries]
+    capped = api.get("orders", query={"q": "噪音", "limit": 2}).json()
+    monkeypatch.setattr(search, "windows", _bounds(*back))
+    assert [api.get("orders", query=q).json() for q in queries] == expected
+    # A count capped below the matches: a window that holds cap + 1 of them answers as all would.
+    monkeypatch.setattr(api_orders, "COUNT_CAP", 3)
+    body = api.get("orders", query={"q": "噪音", "limit": 2}).json()
+    assert body["count"] == 3 and body["count_is_estimate"] is True
+    assert body["results"] == capped["results"]
+
+
+def test_the_desk_search_page_reads_through_the_windows(client, city, noisy, monkeypatch):
+    from jiesu.search import selectors as search
+
+    def table(q: dict) -> str:
+        html = client.get(reverse("desk:orders"), q).content.decode()
+        return html[html.index("<tbody>"):html.index("</tbody>")]
+
+    client.force_login(city.users["calltaker"])
+    expected = table({"q": "噪音"})
+    asked = []
+
+    def windows(query, *, need, narrowed):
+        asked.append((query, need, narrowed))
+        return _bounds(2, 5)(query, need=need, narrowed=narrowed)
+
+    monkeypatch.setattr(search, "windows", windows)
+    html = table({"q": "噪音"})
+    assert html == expected and noisy[-1].number in html
+    assert asked == [("噪音", 101, False)]
+    client.get(reverse("desk:orders"), {"q": "噪音", "state": "closed"})
+    assert asked[-1] == ("噪音", 101, True)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="windows only on PostgreSQL")
+def test_windows_come_from_the_statistics(city, monkeypatch):
+    from jiesu.search import selectors as search
+
+    stats = {"at": 1e18, "rows": 1_000_000.0, "newest": 1_000_000,
+             "freqs": {"路灯": 0.004, "物业": 0.065, "中关村": 0.0025}}
+    monkeypatch.setattr(search, "_stats", stats)
+    monkeypatch.setattr(search.time, "monotonic", lambda: 1e18)
+
+    def w(q, need=101, narrowed=False):
+        return list(search.windows(q, need=need, narrowed=narrowed))
+
+    # 2 × 101 / 0.004 = 50,500 ids, then four times as many, until every order.
+    assert w("路灯") == [1_000_000 - 50_500, 1_000_000 - 202_000, 1_000_000 - 808_000, None]
+    assert w("中关村 路灯") == [1_000_000 - 80_800, 1_000_000 - 323_200, None]  # the rarer word decides
+    assert w("物业") == [None]  # common: the walk
+    assert w("没有的词") == [None]  # too rare for the statistics: every match
+    assert w("路灯", narrowed=True) == [None]  # other filters: every match
+    assert w("20260105000001") == [None] and w("") == [None]
+    assert w("路灯", need=1001)[0] == 1_000_000 - 500_500

@@ -175,24 +175,24 @@ def list_orders(request: HttpRequest, filters: Query[OrderQuery]) -> dict[str, A
         raise InvalidInput(_("Unknown state “%(value)s”."), field="state", value=filters.state[:40])
     # Stored as digits (without +86): search the way it was stored, however it was typed.
     phone = normalise_phone(filters.phone) if filters.phone else ""
-    qs = selectors.order_list(
-        actor,
-        selectors.OrderFilter(
-            state=filters.state or None,
-            unit=filters.unit or None,
-            area=filters.area or None,
-            request_type=filters.type or None,
-            channel=filters.channel or None,
-            received_from=_day_start(filters.received_from) if filters.received_from else None,
-            received_to=_day_start(filters.received_to, next_day=True) if filters.received_to else None,
-            q=(filters.q or "").strip()[:200] or None,
-        ),
+    wanted = selectors.OrderFilter(
+        state=filters.state or None,
+        unit=filters.unit or None,
+        area=filters.area or None,
+        request_type=filters.type or None,
+        channel=filters.channel or None,
+        received_from=_day_start(filters.received_from) if filters.received_from else None,
+        received_to=_day_start(filters.received_to, next_day=True) if filters.received_to else None,
+        q=(filters.q or "").strip()[:200] or None,
     )
-    if phone:
-        qs = _phone_matches(actor, qs, phone)
+    then = (lambda qs: _phone_matches(actor, qs, phone)) if phone else None
     limit = min(filters.limit, MAX_LIMIT)
-    page = qs[filters.offset : filters.offset + limit]
-    count, estimate = _count(qs, exact=filters.exact_count, up_to=filters.offset + COUNT_CAP)
+    start, up_to = filters.offset, filters.offset + COUNT_CAP
+    page = selectors.order_page(actor, wanted, start=start, stop=start + limit, then=then, narrowed=bool(phone))
+
+    # The count needs no window: any up_to + 1 matches say "at least up_to", in whatever order.
+    qs = selectors.order_list(actor, wanted)
+    count, estimate = _count(then(qs) if then else qs, exact=filters.exact_count, up_to=up_to)
     return {
         "count": count,
         "count_is_estimate": estimate,

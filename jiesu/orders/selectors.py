@@ -4,7 +4,8 @@ number of queries whatever their length."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from django.db.models import BooleanField, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -51,6 +52,8 @@ class OrderFilter:
     received_to: dt.datetime | None = None
     phone: str | None = None
     q: str | None = None
+    # With words: only the orders with a larger id, a window of the newest (``order_page``).
+    newer_than: int | None = None
 
 
 def order_list(actor: Actor, filters: OrderFilter | None = None) -> QuerySet:
@@ -74,8 +77,41 @@ def order_list(actor: Actor, filters: OrderFilter | None = None) -> QuerySet:
         qs = qs.filter(pk__in=Requester.objects.filter(phone=f.phone).values("order_id"))
     if f.q:
         # By number, or by words through the full-text index (jiesu.search), newest first.
-        return _with_assignments(search.narrow(qs, f.q)).order_by("-id")
+        return _with_assignments(search.narrow(qs, f.q, newer_than=f.newer_than)).order_by("-id")
     return _with_assignments(qs).order_by("-received_at", "-id")
+
+
+# The columns of a list row: the desk's order search (``desk_tags.order_rows``) and the API's
+# order summaries (``api.present.order_summary``), with the assignments' units. A page of 100
+# orders with every column, the area and the category's parent was about 600 model instances and
+# 1,100 datetimes decoded per request, most of them unread (docs/benchmarks.md).
+ROW_FIELDS = (
+    "number", "state", "request_type", "channel", "urgency", "title", "content", "address", "is_confidential",
+    "received_at", "due_at", "closed_at", "area", "area__code", "area__name", "category", "category__code",
+    "category__name", "category__name_en",
+)
+ROW_ASSIGNMENT_FIELDS = ("order", "unit", "unit__code", "unit__name", "role", "state", "due_at")
+
+
+def order_page(
+    actor: Actor, filters: OrderFilter, *, start: int, stop: int,
+    then: Callable[[QuerySet], QuerySet] | None = None, narrowed: bool = False,
+) -> list[WorkOrder]:
+    """``order_list(actor, filters)[start:stop]`` (``then`` applied to the list first: more
+    filters) with the columns of ``ROW_FIELDS``, read through the windows of the newest ids when
+    ``filters.q`` has words (``jiesu.search.selectors.windows``): the same orders, in the same
+    order. ``narrowed``: ``then`` rejects orders."""
+    narrowed = narrowed or bool(order_list(actor, replace(filters, q=None)).query.has_filters())
+    then = then or (lambda qs: qs)
+    assignments = Assignment.objects.select_related("unit").only(*ROW_ASSIGNMENT_FIELDS).order_by("-role", "id")
+
+    def fetch(newer_than: int | None) -> list[WorkOrder]:
+        qs = then(order_list(actor, replace(filters, newer_than=newer_than)))
+        qs = qs.select_related(None).select_related("area", "category").prefetch_related(None).prefetch_related(
+            Prefetch("assignments", queryset=assignments)).only(*ROW_FIELDS)
+        return list(qs[start:stop])
+
+    return search.newest(filters.q, fetch, lambda rows: len(rows) == stop - start, need=stop, narrowed=narrowed)
 
 
 def order_detail(actor: Actor, number: str) -> WorkOrder:
@@ -102,6 +138,23 @@ def pane_order(actor: Actor, number: str) -> WorkOrder:
     the queue."""
     qs = visible(actor).select_related(*LIST_RELATED).prefetch_related(
         Prefetch("assignments", queryset=Assignment.objects.select_related("unit")), "requesters",
+    )
+    order = qs.filter(number=number).first()
+    if order is None:
+        raise NotFound(_("No order %(number)s."), number=number)
+    return order
+
+
+def inbox_pane_order(actor: Actor, number: str) -> WorkOrder:
+    """The order in the unit inbox's pane: what its head, its actions and the lead's reply read
+    (assignments with their units and extensions, requesters, replies with their units), without
+    the history ``order_detail`` loads for the order page (events, callbacks): two queries fewer
+    on every visit of the inbox."""
+    qs = visible(actor).select_related(*LIST_RELATED).prefetch_related(
+        Prefetch("assignments", queryset=Assignment.objects.select_related("unit").prefetch_related(
+            Prefetch("extensions", queryset=Extension.objects.order_by("requested_at")))),
+        "requesters",
+        Prefetch("replies", queryset=Reply.objects.select_related("assignment__unit")),
     )
     order = qs.filter(number=number).first()
     if order is None:
@@ -173,6 +226,21 @@ def unit_inbox(actor: Actor, *, include_done: bool = False) -> QuerySet:
         qs = qs.filter(_OPEN)
     pending = Extension.objects.filter(assignment=OuterRef("pk"), state=ExtensionState.PENDING)
     return qs.annotate(extension_pending=Exists(pending)).order_by("due_at")
+
+
+# The columns a row of the inbox page shows (``desk_tags.inbox_items``). A unit's page is its
+# 101 assignments due soonest, each with its order, unit and category: with every column that was
+# a thousand datetimes and five hundred model instances decoded per visit, most of them unread.
+INBOX_ROW_FIELDS = (
+    "role", "state", "due_at", "order", "unit", "unit__name", "order__number", "order__channel", "order__urgency",
+    "order__content", "order__category", "order__category__name", "order__category__name_en",
+)
+
+
+def unit_inbox_rows(actor: Actor) -> QuerySet:
+    """``unit_inbox`` (the same assignments, in the same order) with only what the inbox page's
+    rows show: the order's area and the other columns are not read."""
+    return unit_inbox(actor).select_related(None).select_related("unit", "order__category").only(*INBOX_ROW_FIELDS)
 
 
 def overdue(actor: Actor) -> QuerySet:

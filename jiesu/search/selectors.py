@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -23,42 +24,67 @@ from jiesu.search import tokens
 # that is 3,200 matches (0.3 %), at 10M 10,000 (0.1 %); never below COMMON.
 WALK = 10
 COMMON = 1000
+# A word in at least this share of the orders is searched over every order by the walk alone
+# (``windows``): its newest page is then about page / share rows away, a few hundred blocks.
+# Below it the walk passes ever more rows (a word in 0.4 % of the orders: 33,000 rows, 2,800
+# blocks, for 101 matches) and a window of the newest ids reads less (docs/benchmarks.md).
+WALK_SHARE = 0.02
+# A window holds, by the statistics, SPARE times the matches a page needs; one that falls short
+# (the words together are rarer than the rarest of them, other filters reject some) is widened
+# GROW times, up to every order.
+SPARE = 2
+GROW = 4
 
 
-def matching_ids(words: list[str], *, walk: bool = False) -> RawSQL:
+def matching_ids(words: list[str], *, walk: bool = False, newer_than: int | None = None) -> RawSQL:
     """A subquery of the ids of the orders that contain every word.
 
     PostgreSQL: ``doc`` is the words' tsvector, stored (search migration 0002). By default the
     subquery ends in ``OFFSET 0``, which keeps it whole: the GIN index finds every match in one
     bitmap scan. Without it (``walk``) PostgreSQL flattens it into a join and walks the newest
     rows backwards, testing each stored ``doc`` until the page is full: a few ms for a common
-    word at 1M orders, but seconds for a rare one, hence ``COMMON`` (``narrow``)."""
+    word at 1M orders, but seconds for a rare one, hence ``COMMON`` (``narrow``).
+
+    ``newer_than``: only orders with a larger id (a window of the newest, ``windows``); on
+    PostgreSQL a ``BitmapAnd`` of the words' GIN index and the id's primary key reads only the
+    matches inside it."""
+    after: list[Any] = [] if newer_than is None else [newer_than]
     if connection.vendor == "sqlite":
-        return RawSQL("SELECT rowid FROM search_fts WHERE search_fts MATCH %s", [tokens.fts5_match(words)])
+        sql = "SELECT rowid FROM search_fts WHERE search_fts MATCH %s"
+        return RawSQL(sql + (" AND rowid > %s" if after else ""), [tokens.fts5_match(words), *after])  # noqa: S611
     sql = "SELECT order_id FROM search_ordertext WHERE doc @@ %s::tsquery"
-    return RawSQL(sql if walk else sql + " OFFSET 0", [tokens.tsquery(words)])  # noqa: S611  constant SQL
+    sql += " AND order_id > %s" if after else ""
+    return RawSQL(sql if walk else sql + " OFFSET 0", [tokens.tsquery(words), *after])  # noqa: S611  constant SQL
 
 
 # The column's statistics, read at most every STATS_TTL seconds per process (ANALYZE refreshes
 # them; a stale copy only picks the slower of two correct plans).
 STATS_TTL = 600.0
-_stats: dict[str, Any] = {"at": None, "freqs": {}, "rows": 0.0}
+_stats: dict[str, Any] = {"at": None, "freqs": {}, "rows": 0.0, "newest": 0}
+
+
+def _read_stats() -> None:
+    now = time.monotonic()
+    if _stats["at"] is None or now - _stats["at"] > STATS_TTL:
+        with connection.cursor() as cursor:
+            # The newest id comes with them: a window's lower end. An old copy only makes the
+            # window wider by the orders since (ids grow), never wrong (``windows``).
+            cursor.execute(
+                "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples, "
+                "(SELECT max(order_id) FROM search_ordertext) FROM pg_class c "
+                "LEFT JOIN pg_stats s ON s.schemaname = current_schema() AND s.tablename = c.relname "
+                "AND s.attname = 'doc' WHERE c.oid = 'search_ordertext'::regclass"
+            )
+            elems, freqs, rows, newest = cursor.fetchone() or (None, None, 0.0, None)
+        _stats.update(at=now, freqs=dict(zip(elems or [], freqs or [], strict=False)), rows=max(rows or 0.0, 0.0),
+                      newest=newest or 0)
 
 
 def _matches_estimate(words: list[str]) -> float:
     """About how many orders contain every word, from PostgreSQL's statistics of ``doc`` (its
     most common elements and their frequencies; ``ANALYZE`` keeps them): 0 for a query with any
     word outside that list, i.e. a rare one. No index or table is read, unlike a count."""
-    now = time.monotonic()
-    if _stats["at"] is None or now - _stats["at"] > STATS_TTL:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples FROM pg_class c "
-                "LEFT JOIN pg_stats s ON s.schemaname = current_schema() AND s.tablename = c.relname "
-                "AND s.attname = 'doc' WHERE c.oid = 'search_ordertext'::regclass"
-            )
-            elems, freqs, rows = cursor.fetchone() or (None, None, 0.0)
-        _stats.update(at=now, freqs=dict(zip(elems or [], freqs or [], strict=False)), rows=max(rows or 0.0, 0.0))
+    _read_stats()
     return min(_stats["freqs"].get(w, 0.0) for w in words) * _stats["rows"]
 
 
@@ -67,9 +93,10 @@ def _is_common(words: list[str]) -> bool:
     return matches >= COMMON and matches >= math.sqrt(WALK * _stats["rows"])
 
 
-def narrow(qs: QuerySet[WorkOrder], query: str) -> QuerySet[WorkOrder]:
+def narrow(qs: QuerySet[WorkOrder], query: str, *, newer_than: int | None = None) -> QuerySet[WorkOrder]:
     """``qs`` cut down to the orders a query finds: the order with that number when the query is
     one, else the orders containing every word of it. A query with no words finds nothing.
+    ``newer_than``: and among those, only the orders with a larger id (``windows``).
 
     On PostgreSQL, a common word searched over every order (no other filter, a city-wide
     actor) walks the newest rows; anything narrower reads the matches from the GIN index,
@@ -80,8 +107,58 @@ def narrow(qs: QuerySet[WorkOrder], query: str) -> QuerySet[WorkOrder]:
     words = tokens.query_words(q)
     if not words:
         return qs.none()
+    if newer_than is not None:
+        return qs.filter(pk__gt=newer_than, pk__in=matching_ids(words, newer_than=newer_than))
     walk = connection.vendor == "postgresql" and not qs.query.has_filters() and _is_common(words)
     return qs.filter(pk__in=matching_ids(words, walk=walk))
+
+
+def windows(query: str | None, *, need: int, narrowed: bool) -> Iterator[int | None]:
+    """The lower ends of order id to search ``query`` above, in turn, for a list newest first
+    that needs its first ``need`` orders; None (every order) comes last. A window that yields
+    ``need`` orders holds the newest ``need`` of every order (ids grow with time), so the caller
+    stops there (``newest``); one that yields fewer is no answer, the next is wider.
+
+    Only words searched over every order the actor may see have windows (PostgreSQL, a city-wide
+    actor, no other filter: not ``narrowed``). A word of the statistics (``_matches_estimate``)
+    in under WALK_SHARE of the orders gets a window of the newest ids where SPARE × ``need`` of
+    its matches are expected, then GROW times wider: its page is read from a few hundred index
+    and table blocks, wherever its matches are, instead of walking tens of thousands of rows
+    (or, when the statistics call it rare, reading every match). A word too rare for the
+    statistics has few matches: they are all read at once. Filters whose share is unknown (a
+    unit's orders, a state) would need windows as much wider as they reject: tried at 1M orders,
+    as often slower as faster than reading every match, so they read every match as before."""
+    q = (query or "").strip()
+    if connection.vendor != "postgresql" or narrowed or not q or tokens.is_number(q):
+        yield None
+        return
+    words = tokens.query_words(q)
+    matches = _matches_estimate(words) if words else 0.0
+    rows, newest = _stats["rows"], _stats["newest"]
+    share = matches / rows if rows else 0.0
+    if share <= 0 or share >= WALK_SHARE:
+        yield None
+        return
+    width = math.ceil(SPARE * need / share)
+    while width < rows and newest - width > 0:
+        yield newest - width
+        width *= GROW
+    yield None
+
+
+T = TypeVar("T")
+
+
+def newest(query: str | None, fetch: Callable[[int | None], T], full: Callable[[T], bool], *,
+           need: int, narrowed: bool) -> T:
+    """``fetch(None)`` — a list newest first (order ids), ``query`` its words — read through the
+    ``windows`` of the newest ids: the first answer ``full`` says holds the ``need`` orders
+    asked for, else the answer over every order. The same answer as ``fetch(None)``."""
+    for newer_than in windows(query, need=need, narrowed=narrowed):
+        answer = fetch(newer_than)
+        if newer_than is None or full(answer):
+            return answer
+    raise AssertionError("windows() ends with None")  # pragma: no cover
 
 
 def search_orders(actor: Actor, query: str) -> QuerySet[WorkOrder]:

@@ -109,14 +109,14 @@ def render_inbox(
     status: int = 200,
 ) -> HttpResponse:
     actor = actor_of(request)
-    items = list(selectors.unit_inbox(actor)[: INBOX_LIMIT + 1])
+    items = list(selectors.unit_inbox_rows(actor)[: INBOX_LIMIT + 1])
     more = len(items) > INBOX_LIMIT
     rows = [{"a": a, "order": a.order, "left": time_left(a.due_at)} for a in items[:INBOX_LIMIT]]
     context: dict[str, Any] = {"rows": rows, "more": more, "selected": None, "next": "inbox",
                                "accept_form": EmptyForm()}
     number = number or (rows[0]["order"].number if rows else None)
     if number:
-        ctx = selected(actor, number)
+        ctx = selected(actor, number, load=selectors.inbox_pane_order)
         order = ctx.order
         context.update({
             "selected": order,

@@ -75,6 +75,14 @@ def order_page(request: HttpRequest, number: str) -> HttpResponse:
 
 def search(request: HttpRequest) -> tuple[SearchForm, Any, Any, bool]:
     """The search form's filters as a queryset (the page and its Excel/CSV export share it)."""
+    form, filters, drill, phone_allowed = _filters(request)
+    found = selectors.order_list(actor_of(request), filters)
+    if drill is not None:
+        found = drill.narrow(found)
+    return form, found, drill, phone_allowed
+
+
+def _filters(request: HttpRequest) -> tuple[SearchForm, selectors.OrderFilter, Any, bool]:
     actor = actor_of(request)
     form = SearchForm(request.GET or None)
     # A phone filter would let a unit probe who filed a confidential report: identity roles only.
@@ -92,22 +100,24 @@ def search(request: HttpRequest) -> tuple[SearchForm, Any, Any, bool]:
     if drill is not None:
         filters = replace(filters, area=drill.area or None, unit=(drill.unit or None) if not drill.metric else None,
                           received_from=drill.start, received_to=drill.end)
-    found = selectors.order_list(actor, filters)
-    if drill is not None:
-        found = drill.narrow(found)
-    return form, found, drill, phone_allowed
+    return form, filters, drill, phone_allowed
+
+
+def _drill_total(request: HttpRequest, filters: selectors.OrderFilter, drill: Any) -> int | None:
+    return None if drill is None else drill.narrow(selectors.order_list(actor_of(request), filters)).count()
 
 
 @require_GET
 @staff_required("orders")
 def order_search(request: HttpRequest) -> HttpResponse:
-    form, found, drill, phone_allowed = search(request)
-    orders = list(found[: SEARCH_LIMIT + 1])
+    form, filters, drill, phone_allowed = _filters(request)
+    orders = selectors.order_page(actor_of(request), filters, start=0, stop=SEARCH_LIMIT + 1,
+                                   then=drill.narrow if drill is not None else None, narrowed=drill is not None)
     rows = [{"order": o, "lead": o.lead_assignment,
              "left": time_left(o.due_at) if o.state in IN_HANDLING else None} for o in orders[:SEARCH_LIMIT]]
     return page(request, "desk/orders.html", {
         "form": form, "rows": rows, "more": len(orders) > SEARCH_LIMIT, "states": OrderState.choices,
         "phone_allowed": phone_allowed, "roles": Role,
-        "drill": drill, "drill_total": found.count() if drill is not None else None,
+        "drill": drill, "drill_total": _drill_total(request, filters, drill),
         "drill_name": drill.group_name() if drill is not None else "",
     }, screen="orders")
