@@ -7,7 +7,6 @@ text, markup in the text); and the inbox's rows read with only the columns they 
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import pytest
 from django.template import Context, Template
@@ -18,6 +17,7 @@ from jiesu.desk.selectors import time_left
 from jiesu.orders import actions, selectors
 from jiesu.orders.models import Assignment, WorkOrder
 from jiesu.org.models import Area, Unit
+from tests.test_dispatch_queue_rows import NOW, _squeeze
 
 INBOX_OLD = Template("""{% load i18n desk_tags %}{% for r in rows %}{% with a=r.a o=r.order %}
       <li class="with-action"><a class="item {{ r.left.css }}" href="?n={{ o.number }}"{% if selected and selected.number == o.number %} aria-current="true"{% endif %}>
@@ -44,11 +44,6 @@ ORDERS_OLD = Template("""{% load i18n desk_tags %}{% for r in rows %}{% with o=r
       <td>{% if r.left %}<span class="chip {{ r.left.css }}">{{ r.left.text }}</span>{% endif %}</td>
     </tr>{% endwith %}{% endfor %}""")
 ORDERS_NEW = Template("{% load desk_tags %}{% order_rows rows %}")
-NOW = dt.datetime(2026, 11, 28, 3, 0, tzinfo=dt.UTC)
-
-
-def _squeeze(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r">\s+<", "><", html)).strip()
 
 
 def _orders() -> list[WorkOrder]:
