@@ -100,3 +100,18 @@ def test_inside_an_outer_transaction_the_task_is_queued_after_its_commit(new_ord
         assert not DBTaskResult.objects.exists()  # not in intake's block: it is not the transaction
     # Announced after the outer commit, each event alone (as before), each once.
     assert sorted(args[0] for _name, args in _notify_tasks()) == _event_ids(order)
+
+
+def test_a_database_error_queueing_the_task_fails_the_intake(new_order, monkeypatch):
+    from django.db import DatabaseError
+
+    class Broken:
+        get_backend = tasks.notify_events.get_backend
+
+        def enqueue(self, ids):
+            raise DatabaseError("the task table is locked")
+
+    monkeypatch.setattr(tasks, "notify_events", Broken())
+    with pytest.raises(DatabaseError):
+        _order(new_order)
+    assert not WorkOrder.objects.exists() and not DBTaskResult.objects.exists()

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -95,8 +95,9 @@ events_committed = Signal()
 # it here: the task then commits with the events or not at all (no notification lost to a crash
 # between commit and queueing) and costs no transaction of its own. The same batch then comes
 # after commit with ``recorded=True``, and such a listener skips it there. A listener that
-# fails here (it is sent robustly) makes the batch come after commit with ``recorded=False``,
-# so that the work is queued then, as without this signal.
+# fails here in Python (it is sent robustly) makes the batch come after commit with
+# ``recorded=False``, so that the work is queued then, as without this signal; a database
+# error fails the transaction, as any of its own writes would.
 events_recorded = Signal()
 _held = threading.local()
 
@@ -137,6 +138,10 @@ def announce_recorded(events: Iterable[Event]) -> None:
         return
     failed = False
     for receiver, result in events_recorded.send_robust(sender=Event, events=batch):
+        if isinstance(result, DatabaseError):
+            # The transaction may be unusable (PostgreSQL refuses all until rollback, and a COMMIT
+            # would silently roll back): the caller's write fails rather than seem to succeed.
+            raise result
         if isinstance(result, Exception):
             failed = True
             log.error("listener %r failed on recorded events %s", receiver, [e[0] for e in batch],
