@@ -127,9 +127,10 @@ class Actor:
 
     @classmethod
     def of_token(cls, raw: str) -> Actor | None:
-        """The actor of a raw API token, or None when the token is unknown,
-        revoked or its user inactive; else what ``of`` answers for its user, in one statement of plain SQL (issue 8: every API request authenticates; the
-        two ORM queries, with their joins, cost a tenth of an intake request's CPU to build)."""
+        """The actor of a raw API token, or None when the token is unknown or revoked or its
+        user inactive; else what ``of`` answers for its user. One statement of plain SQL (issue
+        8: every API request authenticates, and the token's and the grants' ORM queries, with
+        their joins, cost a tenth of an intake request's CPU: 1.4 ms, now 0.15)."""
         sql, user_fields = _token_sql()
         with connection.cursor() as cursor:
             cursor.execute(sql, [token_hash(raw)])
