@@ -10,7 +10,9 @@ For each database (SQLite in WAL mode; PostgreSQL when ``JIESU_CRASH_PG_URL`` is
    commit, wherever it happens to be) and starts it again;
 5. then, with the server stopped, every acknowledged (2xx) order is looked up in the database
    with its idempotency key and its "created" event; orders that were created but whose
-   answer never reached the client are counted; no key may have made two orders.
+   answer never reached the client are counted; no key may have made two orders; orders whose
+   notification task is missing are counted (``orders_without_notification_task``: 0 since
+   intake queues it in its own transaction).
 
 Prints one JSON line at the end (acknowledged, found, lost, created but not acknowledged,
 duplicates, kills) and exits 1 if anything acknowledged was lost. ``DURATION`` (seconds,
@@ -79,6 +81,16 @@ def phase_verify(acks_file: str) -> None:
     orders = set(WorkOrder.objects.values_list("number", flat=True))
     found = sum(1 for key, number in acks.items() if keys.get(key) == number and number in created)
     lost = [key for key, number in acks.items() if keys.get(key) != number or number not in created]
+    # The notification task of each order's "created" event: queued in intake's own transaction,
+    # so an order never exists without it, wherever the kill fell.
+    from django_tasks_db.models import DBTaskResult
+
+    queued: set[int] = set()
+    notify = DBTaskResult.objects.filter(task_path__startswith="jiesu.integrations.tasks.notify_event")
+    for args in notify.values_list("args_kwargs", flat=True):
+        first = args["args"][0]
+        queued.update(first if isinstance(first, list) else [first])
+    created_ids = dict(Event.objects.filter(code="created").values_list("order__number", "pk"))
     print(json.dumps({
         "acknowledged": len(acks),
         "found": found,
@@ -90,6 +102,7 @@ def phase_verify(acks_file: str) -> None:
         "orders_without_key": len(orders - set(keys.values())),
         "duplicates": len(keys) - len(set(keys.values())),
         "orders_without_created_event": len(orders - created),
+        "orders_without_notification_task": sum(1 for n in orders if created_ids.get(n) not in queued),
     }))
 
 

@@ -37,3 +37,9 @@ def echo(value: str) -> str:
 @task(priority=10)
 def urgent_echo(value: str) -> str:
     return value
+
+
+@task()
+def returns(kind: str) -> object:
+    """Nothing, or something JSON cannot store (tests/test_task_worker.py)."""
+    return object() if kind == "unstorable" else None

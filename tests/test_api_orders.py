@@ -63,11 +63,11 @@ def test_create_answers_what_reading_the_order_answers(api, who):
 
 def test_create_reads_the_new_order_back_in_one_query(api, django_assert_max_num_queries):
     api.create()  # the token is issued and the engine warmed outside the count
-    # token, grants, category, area, savepoint, number, order, the dashboard day marked dirty,
+    # the token with its grants, category, area, savepoint, number, order, the dashboard day marked dirty,
     # requester, event, the search words, release, the personal-data view log (it was 21:
     # numbering took three and reading the order back eight; the call-taker sees every order,
     # so not even one is needed). The triage task is queued on commit.
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(12):
         assert api.create().status_code == 201
 
 

@@ -195,12 +195,12 @@ def test_the_create_answer_of_a_dispatched_order_is_what_reading_it_answers(api,
 
 def test_intake_with_triage_and_dispatch_query_count(api, django_assert_max_num_queries):
     api.create(LAMP_ORDER)  # the token is issued and the engine warmed outside the count
-    # token, grants, number, order, the dashboard day marked dirty, requester, event, the
+    # the token with its grants, number, order, the dashboard day marked dirty, requester, event, the
     # search words; savepoint, the dispatch settings, the deadline stamp, assignment, the day
     # marked dirty twice more, the order's update, the "dispatched" event, the suggestion,
     # release, and the outer savepoint's (the test's transaction); the personal-data view log. (Before, intake took 13 and the task worker 29
     # more, in a second transaction, for the same result.)
-    with django_assert_max_num_queries(21):
+    with django_assert_max_num_queries(20):
         r = api.create(LAMP_ORDER)
     assert r.status_code == 201 and r.json()["state"] == "dispatched"
 

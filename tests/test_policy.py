@@ -124,3 +124,32 @@ def test_anonymous_and_system_actors(city, new_order):
     assert not can(Actor.of(None), Action.CREATE)
     assert not can_see(Actor.of(None), order)
     assert can(Actor.system(), Action.CREATE)
+
+
+def test_a_token_gives_the_same_actor_as_its_user(city):
+    """``Actor.of_token`` (one statement, every API request) answers what ``Actor.of`` does for
+    the token's user, for every role of the city (several grants, district, unit, none), the
+    superuser included; unknown and revoked tokens and inactive users have no actor."""
+    from django.utils import timezone
+
+    from jiesu.accounts.models import ApiToken, Membership, Role, User
+
+    Membership.objects.create(user=city.users["handler"], unit=city.water, role=Role.UNIT_LEAD)
+    users = [*city.users.values(), User.objects.create_user("no-roles"),
+             User.objects.create_superuser("root-token", password="x")]  # noqa: S106
+    for user in users:
+        _token, raw = ApiToken.issue(user=user)
+        by_token, by_user = Actor.of_token(raw), Actor.of(user)
+        assert by_token is not None and by_token.user.pk == user.pk
+        assert sorted(by_token.grants, key=repr) == sorted(by_user.grants, key=repr)
+        assert (by_token.user_id, by_token.is_admin, by_token.username) == \
+            (by_user.user_id, by_user.is_admin, by_user.username)
+    assert any(len(Actor.of(u).grants) > 1 for u in users)  # the one-row-per-grant case is covered
+    assert Actor.of_token("js_unknown") is None
+    token, raw = ApiToken.issue(user=city.users["calltaker"])
+    token.revoked_at = timezone.now()
+    token.save()
+    assert Actor.of_token(raw) is None
+    _token, raw = ApiToken.issue(user=city.users["handler"])
+    User.objects.filter(pk=city.users["handler"].pk).update(is_active=False)
+    assert Actor.of_token(raw) is None

@@ -1,5 +1,5 @@
 """Jiesu's task worker (jiesu.ops.worker): it claims a batch of tasks in one statement, runs
-them in priority order, records each outcome in one statement, and gives back what it claimed
+them in priority order, records their outcomes in one statement, and gives back what it claimed
 but did not start (asked to stop, or held too long)."""
 
 from __future__ import annotations
@@ -46,9 +46,9 @@ def test_a_batch_is_claimed_in_one_statement_run_in_priority_order_and_each_outc
     worker.run_task = lambda row: (ran.append(row.args_kwargs["args"][0]), real_run(row))[1]  # type: ignore[method-assign]
     with CaptureQueriesContext(connection) as ctx:
         worker.run()
-    # One claim of the six, six outcomes, and the claim that finds the queue empty.
-    writes = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("UPDATE")]
-    assert len(ctx.captured_queries) == len(writes) == 1 + 6 + 1
+    # One claim of the six, their six outcomes in one statement, and the claim that finds the queue empty.
+    writes = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith(("UPDATE", "WITH"))]
+    assert len(ctx.captured_queries) == len(writes) == 1 + 1 + 1
     assert ran == ["urgent", "v0", "v1", "v2", "v3", "v4"]
     for result in [first, *results]:
         row = DBTaskResult.objects.get(pk=result.id)
@@ -130,3 +130,34 @@ def test_max_tasks_bounds_the_claim():
     results = [echo.enqueue(f"v{i}") for i in range(3)]
     _worker(max_tasks=2).run()
     assert [_status(r) for r in results] == [TaskResultStatus.SUCCESSFUL] * 2 + [TaskResultStatus.READY]
+
+
+def test_outcomes_are_stored_when_the_batch_ends_before_task_finished_is_sent():
+    from django_tasks.signals import task_finished
+
+    from tests.task_fixtures import returns
+
+    first, nothing, unstorable = echo.enqueue("v0"), returns.enqueue("none"), returns.enqueue("unstorable")
+    seen_during: list[str] = []
+    seen_after: dict[str, str] = {}
+    worker = _worker()
+    real_run = worker.run_task
+    worker.run_task = lambda row: (seen_during.append(_status(first)), real_run(row))[1]  # type: ignore[method-assign]
+
+    def listener(sender, task_result, **kw):
+        seen_after[task_result.id] = _status(task_result)
+
+    task_finished.connect(listener, dispatch_uid="test-outcomes")
+    try:
+        worker.run()
+    finally:
+        task_finished.disconnect(dispatch_uid="test-outcomes")
+    # The first task's outcome is not stored while its batch runs; every outcome is when the
+    # listeners hear of it.
+    assert seen_during == [TaskResultStatus.RUNNING] * 3
+    assert seen_after == {first.id: TaskResultStatus.SUCCESSFUL, nothing.id: TaskResultStatus.SUCCESSFUL,
+                          unstorable.id: TaskResultStatus.FAILED}
+    row = DBTaskResult.objects.get(pk=nothing.id)
+    assert row.return_value is None and row.finished_at is not None and row.worker_ids == ["box:1"]
+    row = DBTaskResult.objects.get(pk=unstorable.id)
+    assert row.exception_class_path == "builtins.TypeError" and "JSON serializable" in row.traceback

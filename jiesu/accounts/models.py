@@ -53,20 +53,13 @@ class Membership(models.Model):
         return f"{self.user} · {self.get_role_display()} · {self.unit}"
 
 
-def _hash(raw: str) -> str:
+def token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
-    def authenticate(self, raw: str) -> ApiToken | None:
-        token = self.select_related("user").filter(key_hash=_hash(raw), revoked_at__isnull=True).first()
-        if token is None or not token.user.is_active:
-            return None
-        return token
-
-
 class ApiToken(models.Model):
-    """A bearer token. Only its SHA-256 is stored; the raw value is shown once."""
+    """A bearer token. Only its SHA-256 is stored; the raw value is shown once. A request's
+    token is looked up with its user and grants in one statement (``policy.Actor.of_token``)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(_("name"), max_length=64, default="cli")
@@ -74,8 +67,6 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=8, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
-
-    objects = ApiTokenQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("API token")
@@ -87,5 +78,5 @@ class ApiToken(models.Model):
     @classmethod
     def issue(cls, *, user: User, name: str = "cli") -> tuple[ApiToken, str]:
         raw = "js_" + secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, name=name, key_hash=_hash(raw), prefix=raw[:8])
+        token = cls.objects.create(user=user, name=name, key_hash=token_hash(raw), prefix=raw[:8])
         return token, raw

@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy as _
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
-from jiesu.accounts.models import ApiToken
 from jiesu.accounts.policy import Actor
 
 
@@ -44,10 +43,10 @@ class BearerToken(HttpBearer):
         return self.authenticate(request, token.strip())
 
     def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
-        found = ApiToken.objects.authenticate(token) if len(token) <= 256 else None
-        if found is None:
+        actor = Actor.of_token(token) if len(token) <= 256 else None
+        if actor is None:
             raise Unauthenticated(_("This API token is unknown or has been revoked."))
-        return Actor.of(found.user)
+        return actor
 
 
 class DeskSession(APIKeyCookie):

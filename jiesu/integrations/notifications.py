@@ -53,7 +53,7 @@ from jiesu.integrations.models import (
 )
 from jiesu.integrations.transports import DeliveryError, Transport
 from jiesu.orders.events import EventCode
-from jiesu.orders.models import Assignment, AssignmentState, Event, WorkOrder
+from jiesu.orders.models import Assignment, AssignmentRole, AssignmentState, Event, WorkOrder
 from jiesu.orders.states import IN_HANDLING, State
 
 log = logging.getLogger(__name__)
@@ -156,17 +156,37 @@ def plan(event: Event) -> list[Planned]:
     if code == EventCode.REPLIED:
         return [Planned(K.REPLIED, channel, to, base) for channel, to in _requester_contacts(order)]
     if code in (EventCode.DISPATCHED, EventCode.REOPENED):
-        live = Assignment.objects.filter(order=order, state__in=[AssignmentState.DISPATCHED,
-                                                                  AssignmentState.ACCEPTED]).select_related("unit")
-        # Reopened: the lead unit; dispatched: this dispatch's assignments only.
-        live = live.filter(role="lead") if code == EventCode.REOPENED else live.filter(dispatched_at=event.at)
-        assignments = list(live)
-        emails = _unit_addresses([a.unit_id for a in assignments])
         kind = K.ASSIGNED if code == EventCode.DISPATCHED else K.REOPENED
         return [Planned(kind, NotifyChannel.EMAIL, email,
-                        {**base, "unit": a.unit.name, "role": a.get_role_display(), "due": _local(a.due_at)})
-                for a in assignments for email in emails.get(a.unit_id, [])]
+                        {**base, "unit": unit, "role": str(AssignmentRole(role).label), "due": _local(due)})
+                for unit, role, due, email in _assignment_addresses(event)]
     return []
+
+
+def _assignment_addresses(event: Event) -> list[tuple[str, str, dt.datetime | None, str]]:
+    """(unit name, role, due, e-mail) for each live assignment the event is about — reopened:
+    the lead unit's; dispatched: this dispatch's — and each address of its unit's handlers and
+    leads (as ``_unit_addresses``: active users with an address, each once per assignment, by
+    user), assignments lead first. One query, from the memberships: an assignment whose unit
+    has no such address has no message."""
+    # All the assignment's conditions in one filter(): they are about the same assignment row.
+    mine = {"unit__assignments__order_id": event.order_id,
+            "unit__assignments__state__in": [AssignmentState.DISPATCHED, AssignmentState.ACCEPTED]}
+    if event.code == EventCode.REOPENED:
+        mine["unit__assignments__role"] = AssignmentRole.LEAD
+    else:
+        mine["unit__assignments__dispatched_at"] = event.at
+    rows = (Membership.objects.filter(role__in=HANDLER_ROLES, user__is_active=True, **mine).exclude(user__email="")
+            .order_by("-unit__assignments__role", "unit__assignments__id", "user_id")
+            .values_list("unit__assignments__id", "unit__name", "unit__assignments__role",
+                         "unit__assignments__due_at", "user__email"))
+    seen: set[tuple[int, str]] = set()
+    found: list[tuple[str, str, dt.datetime | None, str]] = []
+    for assignment_id, unit, role, due, email in rows:
+        if (assignment_id, email) not in seen:
+            seen.add((assignment_id, email))
+            found.append((unit, role, due, email))
+    return found
 
 
 def _rows(key_prefix: str, order: WorkOrder | None, planned: list[Planned], templates: Texts,

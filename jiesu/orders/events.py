@@ -10,12 +10,12 @@ from __future__ import annotations
 import enum
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -89,6 +89,16 @@ event_committed = Signal()
 # notification task, one webhook-subscription check) listen here; within ``together()`` a
 # transaction's events come as one batch, otherwise each event comes alone.
 events_committed = Signal()
+# Sent inside the transaction that recorded the events, at its very end, with ``events`` as
+# above: only where the caller asks for it (``announce_recorded``; intake does). A listener
+# that queues its work as rows of this same database (django-tasks' database backend) queues
+# it here: the task then commits with the events or not at all (no notification lost to a crash
+# between commit and queueing) and costs no transaction of its own. The same batch then comes
+# after commit with ``recorded=True``, and such a listener skips it there. A listener that
+# fails here in Python (it is sent robustly) makes the batch come after commit with
+# ``recorded=False``, so that the work is queued then, as without this signal; a database
+# error fails the transaction, as any of its own writes would.
+events_recorded = Signal()
 _held = threading.local()
 
 
@@ -102,12 +112,42 @@ def together() -> Iterator[None]:
         yield  # already held by an outer block, which announces them
         return
     _held.events = []
+    # Only a transaction that commits when this block's own atomic block ends may announce its
+    # events before commit (announce_recorded): inside an outer transaction, the events would
+    # be announced after this block, when the outer one commits.
+    _held.outermost = not transaction.get_connection().in_atomic_block
+    _held.recorded = frozenset()
     try:
         yield
     finally:
         held, _held.events = _held.events, None
+        recorded, _held.recorded = _held.recorded, frozenset()
         if held:
-            _send(held)
+            _send(held, recorded)
+
+
+def announce_recorded(events: Iterable[Event]) -> None:
+    """Send ``events_recorded`` for the events the transaction keeps, as the last thing of the
+    outermost atomic block that ``together()`` wraps (intake: its "created" event and, when
+    triage dispatched the order, the "dispatched" one). Does nothing elsewhere: outside
+    ``together()``, or when that block is nested in an outer transaction."""
+    if getattr(_held, "events", None) is None or not _held.outermost:
+        return
+    batch = [(event.pk, event.order_id, event.code) for event in events]
+    if not batch:
+        return
+    failed = False
+    for receiver, result in events_recorded.send_robust(sender=Event, events=batch):
+        if isinstance(result, DatabaseError):
+            # The transaction may be unusable (PostgreSQL refuses all until rollback, and a COMMIT
+            # would silently roll back): the caller's write fails rather than seem to succeed.
+            raise result
+        if isinstance(result, Exception):
+            failed = True
+            log.error("listener %r failed on recorded events %s", receiver, [e[0] for e in batch],
+                      exc_info=result)
+    if not failed:
+        _held.recorded = frozenset(event_id for event_id, _order_id, _code in batch)
 
 
 def _announce(event_id: int, order_id: int, code: str) -> None:
@@ -118,15 +158,20 @@ def _announce(event_id: int, order_id: int, code: str) -> None:
         _send([(event_id, order_id, code)])
 
 
-def _send(events: list[tuple[int, int, str]]) -> None:
+def _send(events: list[tuple[int, int, str]], recorded: frozenset[int] = frozenset()) -> None:
     for event_id, order_id, code in events:
         for receiver, result in event_committed.send_robust(sender=Event, event_id=event_id, order_id=order_id,
                                                             code=code):
             if isinstance(result, Exception):
                 log.error("listener %r failed on event %s", receiver, event_id, exc_info=result)
-    for receiver, result in events_committed.send_robust(sender=Event, events=events):
-        if isinstance(result, Exception):
-            log.error("listener %r failed on events %s", receiver, [e[0] for e in events], exc_info=result)
+    # The events announced before commit, and any others, each as a batch of their own.
+    batches = [([e for e in events if e[0] in recorded], True), ([e for e in events if e[0] not in recorded], False)]
+    for batch, was_recorded in batches:
+        if not batch:
+            continue
+        for receiver, result in events_committed.send_robust(sender=Event, events=batch, recorded=was_recorded):
+            if isinstance(result, Exception):
+                log.error("listener %r failed on events %s", receiver, [e[0] for e in batch], exc_info=result)
 
 
 def record(

@@ -27,7 +27,7 @@ from jiesu.orders.actions.base import (
     state_label,
 )
 from jiesu.orders.errors import IllegalTransition, InvalidInput
-from jiesu.orders.events import EventCode, record, together
+from jiesu.orders.events import EventCode, announce_recorded, record, together
 from jiesu.orders.models import (
     AssignmentState,
     DaySequence,
@@ -254,6 +254,9 @@ def create_order(
             if order.state == State.RECEIVED and not triage_inline(order):
                 order_id = order.pk
                 after_commit(lambda: queue_triage(order_id))
+            # Last: the notification task is queued in this transaction (jiesu.integrations),
+            # with exactly the events it keeps (triage's are gone if its savepoint was undone).
+            announce_recorded(order.written[1] if order.written else [])
     except IntegrityError:
         # A concurrent retry with the same key won the race: hand back its order.
         if key:
