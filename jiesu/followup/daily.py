@@ -37,7 +37,6 @@ from django.db import connection, transaction
 from django.db.models import Min, Q
 
 from jiesu import clock
-from jiesu.deadlines.calendar import SHANGHAI
 from jiesu.followup import metrics, rates
 from jiesu.followup.conf import knob
 from jiesu.insight import rollup
@@ -192,11 +191,6 @@ def _slices(n_orders: int) -> int:
 # A period's counts: stored days and recounted ones
 
 
-def _day_bounds(first: dt.date, after: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    return (dt.datetime.combine(first, dt.time(0), tzinfo=SHANGHAI),
-            dt.datetime.combine(after, dt.time(0), tzinfo=SHANGHAI))
-
-
 def _stored(days: Sequence[dt.date], as_of: dt.datetime, kind: str) -> tuple[set[dt.date], Sums]:
     """The clean days whose counts hold at ``as_of``, and their sum per id (one query)."""
     rows = DashboardDay.objects.filter(day__in=list(days), scores_dirty=False, scores_at__lte=as_of).filter(
@@ -229,7 +223,8 @@ def period_counts(kind: str, start: dt.date, end: dt.date, as_of: dt.datetime) -
     that hold at ``as_of``, the others recounted. Exact either way."""
     days = period_days(start, end)
     found, sums = _stored(days, as_of, kind)
-    missing = [_day_bounds(first, after) for first, after in rollup.day_runs(d for d in days if d not in found)]
+    missing = [(rollup.day_start(first), rollup.day_start(after))
+               for first, after in rollup.day_runs(d for d in days if d not in found)]
     for key, counts in recount(kind, missing, as_of).items():
         acc = sums.get(key)
         if acc is None:
@@ -266,7 +261,7 @@ def _encode(areas: Sums, units: Sums) -> tuple[dict, bytes]:
 
 
 def count_day(day: dt.date, now: dt.datetime) -> tuple[dict, bytes, dt.datetime | None]:
-    lo, hi = _day_bounds(day, day + dt.timedelta(days=1))
+    lo, hi = rollup.day_start(day), rollup.day_start(day + dt.timedelta(days=1))
     index, blob = _encode(recount("area", [(lo, hi)], now), recount("unit", [(lo, hi)], now))
     return index, blob, _until(lo, hi, now)
 

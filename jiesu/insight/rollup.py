@@ -65,9 +65,9 @@ def day_of(moment: dt.datetime) -> dt.date:
     return moment.astimezone(SHANGHAI).date()
 
 
-def _bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    start = dt.datetime.combine(day, dt.time(0), tzinfo=SHANGHAI)
-    return start, dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=SHANGHAI)
+def day_start(day: dt.date) -> dt.datetime:
+    """Midnight in Beijing: where the day's orders begin."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=SHANGHAI)
 
 
 def day_runs(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
@@ -84,9 +84,7 @@ def day_runs(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
 def _received_in(days: Iterable[dt.date], prefix: str = "") -> Q:
     cond = Q(pk__in=[])
     for first, after in day_runs(days):
-        start, _e = _bounds(first)
-        end, _e2 = _bounds(after)
-        cond |= Q(**{f"{prefix}received_at__gte": start, f"{prefix}received_at__lt": end})
+        cond |= Q(**{f"{prefix}received_at__gte": day_start(first), f"{prefix}received_at__lt": day_start(after)})
     return cond
 
 
@@ -145,8 +143,7 @@ def recount(days: Sequence[dt.date], *, durations: bool = True) -> dict[dt.date,
     if not days:
         return out
     orders = WorkOrder.objects.filter(_received_in(days)).exclude(state=State.DRAFT).order_by()
-    start, _s = _bounds(min(days))
-    end, _e = _bounds(max(days) + dt.timedelta(days=1))
+    start, end = day_start(min(days)), day_start(max(days) + dt.timedelta(days=1))
     rows = orders.annotate(day=sql_day("received_at", start, end)).values_list(
         "day", "area__path", "request_type", "channel", "category_id")
     ids: dict[dt.date, tuple[int, int]] = {}
@@ -169,15 +166,14 @@ def recount(days: Sequence[dt.date], *, durations: bool = True) -> dict[dt.date,
     cond = Q(pk__in=[])
     for first, after in day_runs(ids):
         span = [ids[first + dt.timedelta(days=i)] for i in range((after - first).days)]
-        start, _s = _bounds(first)
-        end, _e = _bounds(after)
+        start, end = day_start(first), day_start(after)
         cond |= Q(order_id__gte=min(lo for lo, _h in span), order_id__lte=max(hi for _l, hi in span),
                   order__received_at__gte=start, order__received_at__lt=end)
     lo_day, hi_day = min(days), max(days) + dt.timedelta(days=1)
     leads = (
         Assignment.objects.filter(cond, role=AssignmentRole.LEAD)
         .exclude(order__state=State.DRAFT).order_by()
-        .values(o=F("order_id"), day=sql_day("order__received_at", _bounds(lo_day)[0], _bounds(hi_day)[0]),
+        .values(o=F("order_id"), day=sql_day("order__received_at", day_start(lo_day), day_start(hi_day)),
                 path=F("order__area__path"), s=F("order__received_at"), d=F("dispatched_at"), c=F("contacted_at"),
                 r=F("replied_at"))
     )
