@@ -109,19 +109,13 @@ class Actor:
         if user is None or not user.is_authenticated:
             return cls(user_id=None, is_admin=False, username="anonymous")
         grants = [
-            Grant(
-                role=m.role,
-                unit_id=m.unit_id,
-                unit_path=m.unit.path,
-                unit_kind=m.unit.kind,
-                area_path=(
-                    ""
-                    if m.unit.kind == UnitKind.HOTLINE_CENTRE or m.unit.area is None
-                    else m.unit.area.path
-                ),
-            )
+            _grant(m.role, m.unit_id, m.unit.path, m.unit.kind, m.unit.area.path if m.unit.area else None)
             for m in Membership.objects.filter(user=user).select_related("unit__area")
         ]
+        return cls._of_user(user, grants)
+
+    @classmethod
+    def _of_user(cls, user, grants: list[Grant]) -> Actor:
         is_admin = user.is_superuser or any(g.role == R.ADMIN for g in grants)
         return cls(user_id=user.pk, is_admin=is_admin, grants=grants, username=user.get_username(), user=user)
 
@@ -141,14 +135,8 @@ class Actor:
         user = get_user_model().from_db(connection.alias, user_fields, rows[0][:n])
         if not user.is_active:
             return None
-        grants = [
-            Grant(role=role, unit_id=unit_id, unit_path=unit_path, unit_kind=unit_kind,
-                  area_path="" if unit_kind == UnitKind.HOTLINE_CENTRE or area_path is None else area_path)
-            for role, unit_id, unit_path, unit_kind, area_path in (row[n:] for row in rows)
-            if role is not None
-        ]
-        is_admin = user.is_superuser or any(g.role == R.ADMIN for g in grants)
-        return cls(user_id=user.pk, is_admin=is_admin, grants=grants, username=user.get_username(), user=user)
+        grants = [_grant(*row[n:]) for row in rows if row[n] is not None]  # None: no membership
+        return cls._of_user(user, grants)
 
     @property
     def roles(self) -> set[str]:
@@ -162,6 +150,14 @@ class Actor:
 
     def _centre_grants(self, roles: frozenset[str]) -> list[Grant]:
         return [g for g in self.grants if g.role in roles and g.unit_kind in (UnitKind.HOTLINE_CENTRE, UnitKind.DISTRICT_CENTRE)]
+
+
+def _grant(role: str, unit_id: int, unit_path: str, unit_kind: str, area_path: str | None) -> Grant:
+    """A membership's grant, with its unit's area path; the hotline centre's, and any grant of
+    a unit without an area, carry none (``Grant.area_path``). The one rule for ``Actor.of``
+    and ``Actor.of_token``."""
+    return Grant(role=role, unit_id=unit_id, unit_path=unit_path, unit_kind=unit_kind,
+                 area_path="" if unit_kind == UnitKind.HOTLINE_CENTRE or area_path is None else area_path)
 
 
 @functools.cache
