@@ -111,6 +111,10 @@ def generate(n: int, copies: int = 1) -> dict:
     from jiesu.search.models import OrderText
 
     copies = max(1, copies)
+    # Copy k of an order has id + k and number + k (``replicate``); the originals are found as the
+    # ids divisible by ``copies``, which needs copies to divide 10**6 (ids are YYYYMMDD × 10**6 + sequence).
+    if 10**6 % copies:
+        sys.exit(f"copies must divide 1,000,000 (ids carry the day), not {copies}")
     base = n // copies
     K = copies
     if WorkOrder.objects.exists():
@@ -169,6 +173,7 @@ def generate(n: int, copies: int = 1) -> dict:
                 day = f"{local:%Y%m%d}"
                 seqs[day] = seqs.get(day, 0) + 1
                 number = f"{day}{seqs[day] * K:06d}"
+                order_id = int(number)  # an order's id is its number (jiesu.orders.numbering)
                 si = _pick(rng, street_weights)
                 rtype, title, content, address, area_id, category_id, doc = rng.choice(pool[si])
                 state = _state(rng, age)
@@ -180,7 +185,7 @@ def generate(n: int, copies: int = 1) -> dict:
                                                                      "declined", "merged") else None
                 sat = res = ""
                 solved = None
-                events.add((oid * K, "created", ts(received), "", "received", "", empty))
+                events.add((order_id, "created", ts(received), "", "received", "", empty))
                 if handled:
                     t = received + rng.uniform(0.1, 2) * H
                     lead = offices[si] if rng.random() < 0.65 else bureaus[_pick(rng, bureau_weights)]
@@ -192,22 +197,22 @@ def generate(n: int, copies: int = 1) -> dict:
                     contacted = (t + rng.uniform(1, 30) * H) if a_state in ("accepted", "replied") else None
                     replied = t + rng.uniform(1, 6.5) * D if a_state == "replied" else None
                     aid += 1
-                    assignments.add((aid * K, oid * K, lead, "lead", a_state, ts(t), ts(t + 2 * H), ts(t + 24 * H),
+                    assignments.add((aid * K, order_id, lead, "lead", a_state, ts(t), ts(t + 2 * H), ts(t + 24 * H),
                                      ts(a_due), ts(due), ts(accepted), ts(contacted), ts(replied),
                                      ts(t + H) if a_state == "returned" else None,
                                      "不属于本单位职责。" if a_state == "returned" else "", extended))
                     if rng.random() < 0.15:
                         aid += 1
                         co_state = "replied" if a_state == "replied" else "accepted" if accepted else "dispatched"
-                        assignments.add((aid * K, oid * K, bureaus[_pick(rng, bureau_weights)], "co", co_state, ts(t),
+                        assignments.add((aid * K, order_id, bureaus[_pick(rng, bureau_weights)], "co", co_state, ts(t),
                                          ts(t + 2 * H), ts(t + 24 * H), ts(due), ts(due), ts(accepted),
                                          ts(contacted), ts(replied), None, "", False))
                     o_due = a_due
-                    events.add((oid * K, "dispatched", ts(t), "received", "dispatched", "", empty))
+                    events.add((order_id, "dispatched", ts(t), "received", "dispatched", "", empty))
                     if accepted:
-                        events.add((oid * K, "accepted", ts(accepted), "dispatched", "accepted", "", empty))
+                        events.add((order_id, "accepted", ts(accepted), "dispatched", "accepted", "", empty))
                     if replied:
-                        events.add((oid * K, "replied", ts(replied), "accepted", "replied", "", empty))
+                        events.add((order_id, "replied", ts(replied), "accepted", "replied", "", empty))
                     if state in ("closed", "reopened"):
                         s = rng.random()
                         sat = "satisfied" if s < 0.7 else "basic" if s < 0.9 else "unsatisfied"
@@ -215,15 +220,15 @@ def generate(n: int, copies: int = 1) -> dict:
                         res = "solved" if v < 0.8 else "partly" if v < 0.9 else "unsolved"
                         solved = res == "solved"
                 if closed:
-                    events.add((oid * K, "closed", ts(closed), "", "closed", "", empty))
-                orders.add((oid * K, number, state, rtype, "hotline" if rng.random() < 0.8 else "web", "normal", title,
+                    events.add((order_id, "closed", ts(closed), "", "closed", "", empty))
+                orders.add((order_id, number, state, rtype, "hotline" if rng.random() < 0.8 else "web", "normal", title,
                             content, address, area_id, category_id, rtype == "report", ts(received),
                             ts(received + 2 * H), ts(o_due), ts(closed), ts(closed or received),
                             "已当场解答。" if state == "answered" else "", "", "", 1 if sat else 0, solved, res, sat,
                             1 if state == "reopened" else 0))
                 caller = int(callers * rng.random() ** 1.5)
-                requesters.add((oid * K, "", f"13{caller * K:09d}", "", True, False, ts(received)))
-                words.add((oid * K, doc))
+                requesters.add((order_id, "", f"13{caller * K:09d}", "", True, False, ts(received)))
+                words.add((order_id, doc))
             if oid and d % 30 == 29:
                 print(f"  {oid:,} orders …", flush=True)
         for w in (orders, requesters, assignments, events, words):

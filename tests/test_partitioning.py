@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from jiesu import clock
 from jiesu.followup import periods
@@ -102,12 +102,31 @@ def test_partitioned_orders_and_events_across_months(city, new_order):
         card = scorecard("street", periods.Period("month", dt.date(2026, 2, 1)))
     assert sum(c.counts.orders for c in card.cards) == 1
 
-    # A month's query reads that month's partition only (pruning).
+    # An order is read by id from its month's partition alone (its id is its number), and a
+    # month's events from theirs (pruning).
+    def plan(sql: str, params: list) -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN " + sql, params)
+            return "\n".join(r[0] for r in cursor.fetchall())
+
+    feb = made["2026-02-15"]
+    assert str(feb.pk) == feb.number
+    by_id = plan("SELECT * FROM orders_workorder WHERE id = %s", [feb.pk])
+    assert "orders_workorder_p202602" in by_id
+    assert not {"orders_workorder_p202601", "orders_workorder_p202603", "orders_workorder_default"} & set(
+        by_id.replace("(", " ").split())
+    month = plan("SELECT count(*) FROM orders_event WHERE at >= %s AND at < %s",
+                 [at("2026-02-01 00:00"), at("2026-03-01 00:00")])
+    assert "orders_event_p202602" in month and "orders_event_p202601" not in month
+
+    # The foreign keys into orders stay: a child row of a missing order is refused.
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN SELECT count(*) FROM orders_workorder WHERE received_at >= %s AND received_at < %s",
-                       [at("2026-02-01 00:00"), at("2026-03-01 00:00")])
-        plan = "\n".join(r[0] for r in cursor.fetchall())
-    assert "orders_workorder_p202602" in plan and "orders_workorder_p202601" not in plan
+        cursor.execute("SELECT count(*) FROM pg_constraint WHERE confrelid = 'orders_workorder'::regclass "
+                       "AND contype = 'f'")
+        assert cursor.fetchone()[0] > 5  # assignments, requesters, events, the merge link …
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Event.objects.create(order_id=20260215999999, code="created", at=at("2026-02-15 10:00"))
+        connection.check_constraints()  # they are deferred to the commit
 
     # Next months can be added ahead; an order then lands there, not in the default partition.
     assert partitioning.add_months("orders_workorder", dt.date(2026, 4, 1), 2) == [

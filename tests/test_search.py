@@ -4,11 +4,13 @@ the desk's search box and ``GET /api/v1/orders?q=``. Runs on both databases."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.urls import reverse
 
-from jiesu.orders import actions, selectors
+from jiesu.orders import actions, numbering, selectors
 from jiesu.search import tokens
 from jiesu.search.models import OrderText
 from jiesu.search.selectors import search_orders
@@ -175,7 +177,7 @@ def test_matches_estimate_comes_from_the_statistics(city, orders, new_order, mon
 
     for i in range(20):
         new_order(content=f"第{i}次反映噪音问题")
-    monkeypatch.setattr(search, "_stats", {"at": None, "freqs": {}, "rows": 0.0})
+    monkeypatch.setattr(search, "_stats", {"at": None, "freqs": {}, "rows": 0.0, "newest": 0, "oldest": 0})
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE search_ordertext")
     assert search._matches_estimate(["噪音"]) > 15
@@ -265,7 +267,7 @@ def test_the_desk_search_page_reads_through_the_windows(client, city, noisy, mon
 def test_windows_come_from_the_statistics(city, monkeypatch):
     from jiesu.search import selectors as search
 
-    stats = {"at": 1e18, "rows": 1_000_000.0, "newest": 1_000_000,
+    stats = {"at": 1e18, "rows": 1_000_000.0, "newest": 1_000_000, "oldest": 1,
              "freqs": {"路灯": 0.004, "物业": 0.065, "中关村": 0.0025}}
     monkeypatch.setattr(search, "_stats", stats)
     monkeypatch.setattr(search.time, "monotonic", lambda: 1e18)
@@ -281,3 +283,9 @@ def test_windows_come_from_the_statistics(city, monkeypatch):
     assert w("路灯", narrowed=True) == [None]  # other filters: every match
     assert w("20260105000001") == [None] and w("") == [None]
     assert w("路灯", need=1001)[0] == 1_000_000 - 500_500
+
+    # Ids that carry their day (jiesu.orders.numbering): 1M orders over 2026, about 2,740 a
+    # day, so 50,500 orders are the newest 19 days (and the rest of the 20th), and so on.
+    stats.update(oldest=20260101000001, newest=20261231000500)
+    day = numbering.first_id
+    assert w("路灯") == [day(dt.date(2026, 12, 12)), day(dt.date(2026, 10, 18)), day(dt.date(2026, 3, 11)), None]

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Count, Max, OuterRef, Subquery, Sum
+from django.db.models import Count, F, Max, OuterRef, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext_lazy as _
 
@@ -97,7 +97,9 @@ def find(actor: Actor, *, days: int = DEFAULT_DAYS, threshold: float = THRESHOLD
     the key holds the actor's scope, the parameters and a fingerprint of the window (count, sum
     and largest id, latest change), so that a new, edited or expired order recomputes them."""
     qs = window(actor, days, end).order_by()
-    stamp = qs.aggregate(n=Count("id"), ids=Sum("id"), last=Max("id"), changed=Max("updated_at"))
+    # The ids' sum modulo a prime: a sum of 14-digit ids (jiesu.orders.numbering) would overflow
+    # SQLite's 64-bit SUM beyond ~460,000 orders.
+    stamp = qs.aggregate(n=Count("id"), ids=Sum(F("id") % 1_000_003), last=Max("id"), changed=Max("updated_at"))
     raw = f"{_scope(actor)}|{days}|{threshold}|{min_size}|{sorted(stamp.items())}"
     key = "jiesu.hotspots:" + hashlib.sha256(raw.encode()).hexdigest()
     rows = cache.get(key)

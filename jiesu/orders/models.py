@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from jiesu.catalogue.models import Category, Channel, RequestType, Urgency
+from jiesu.orders import numbering
 from jiesu.orders.states import Outcome, State
 from jiesu.org.models import Area, Unit
 
@@ -49,7 +50,17 @@ OPEN_ORDER_STATES = [s.value for s in (State.RECEIVED, State.DISPATCHED, State.R
                                        State.REPLIED, State.CALLBACK_DUE, State.REOPENED)]
 
 
+class WorkOrderQuerySet(models.QuerySet["WorkOrder"]):
+    def bulk_create(self, objs, *args, **kwargs):  # type: ignore[override]
+        objs = list(objs)
+        for order in objs:
+            order.give_id()
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class WorkOrder(models.Model):
+    # The id is the number read as an integer (jiesu.orders.numbering: it carries the order's day,
+    # so that PostgreSQL can partition orders by month on the primary key itself).
     number = models.CharField(_("number"), max_length=14, unique=True)
     state = models.CharField(_("state"), max_length=16, choices=OrderState.choices, default=OrderState.RECEIVED)
     request_type = models.CharField(_("request type"), max_length=16, choices=RequestType.choices)
@@ -117,8 +128,22 @@ class WorkOrder(models.Model):
     # order back: 1 query instead of 8 on intake).
     written: tuple[list[Requester], list[Event], list[Assignment]] | None = None
 
+    objects = WorkOrderQuerySet.as_manager()
+
     def __str__(self) -> str:
         return self.number
+
+    def give_id(self) -> None:
+        """A new order's id is its number (``jiesu.orders.numbering``), wherever it is created."""
+        if self.pk is None and self.number:
+            self.pk = numbering.id_of(self.number)
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is None and self.number:
+            self.give_id()
+            # Without it Django tries an UPDATE of the given id first: a wasted statement.
+            kwargs.setdefault("force_insert", True)
+        super().save(*args, **kwargs)
 
     @property
     def lead_assignment(self) -> Assignment | None:

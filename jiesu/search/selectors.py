@@ -13,6 +13,7 @@ from django.db.models.expressions import RawSQL
 
 from jiesu.accounts import policy
 from jiesu.accounts.policy import Actor
+from jiesu.orders import numbering
 from jiesu.orders.models import WorkOrder
 from jiesu.search import tokens
 
@@ -60,24 +61,26 @@ def matching_ids(words: list[str], *, walk: bool = False, newer_than: int | None
 # The column's statistics, read at most every STATS_TTL seconds per process (ANALYZE refreshes
 # them; a stale copy only picks the slower of two correct plans).
 STATS_TTL = 600.0
-_stats: dict[str, Any] = {"at": None, "freqs": {}, "rows": 0.0, "newest": 0}
+_stats: dict[str, Any] = {"at": None, "freqs": {}, "rows": 0.0, "newest": 0, "oldest": 0}
 
 
 def _read_stats() -> None:
     now = time.monotonic()
     if _stats["at"] is None or now - _stats["at"] > STATS_TTL:
         with connection.cursor() as cursor:
-            # The newest id comes with them: a window's lower end. An old copy only makes the
-            # window wider by the orders since (ids grow), never wrong (``windows``).
+            # The newest and oldest ids come with them: a window's lower end (ids carry their
+            # day, jiesu.orders.numbering). An old copy only makes the window wider by the
+            # orders since (ids grow), never wrong (``windows``).
             cursor.execute(
                 "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples, "
-                "(SELECT max(order_id) FROM search_ordertext) FROM pg_class c "
+                "(SELECT max(order_id) FROM search_ordertext), (SELECT min(order_id) FROM search_ordertext) "
+                "FROM pg_class c "
                 "LEFT JOIN pg_stats s ON s.schemaname = current_schema() AND s.tablename = c.relname "
                 "AND s.attname = 'doc' WHERE c.oid = 'search_ordertext'::regclass"
             )
-            elems, freqs, rows, newest = cursor.fetchone() or (None, None, 0.0, None)
+            elems, freqs, rows, newest, oldest = cursor.fetchone() or (None, None, 0.0, None, None)
         _stats.update(at=now, freqs=dict(zip(elems or [], freqs or [], strict=False)), rows=max(rows or 0.0, 0.0),
-                      newest=newest or 0)
+                      newest=newest or 0, oldest=oldest or 0)
 
 
 def _matches_estimate(words: list[str]) -> float:
@@ -134,14 +137,16 @@ def windows(query: str | None, *, need: int, narrowed: bool) -> Iterator[int | N
         return
     words = tokens.query_words(q)
     matches = _matches_estimate(words) if words else 0.0
-    rows, newest = _stats["rows"], _stats["newest"]
+    rows = _stats["rows"]
     share = matches / rows if rows else 0.0
     if share <= 0 or share >= WALK_SHARE:
         yield None
         return
     width = math.ceil(SPARE * need / share)
-    while width < rows and newest - width > 0:
-        yield newest - width
+    # The width counts orders; ids are sparse between days, so numbering turns it into an id.
+    while (floor := numbering.window_floor(newest=_stats["newest"], oldest=_stats["oldest"], rows=rows,
+                                           width=width)) is not None:
+        yield floor
         width *= GROW
     yield None
 

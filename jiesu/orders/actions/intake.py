@@ -17,6 +17,7 @@ from jiesu import clock
 from jiesu.accounts.policy import Action, Actor
 from jiesu.catalogue.models import Category, Channel, RequestType, Urgency
 from jiesu.deadlines.calendar import SHANGHAI
+from jiesu.orders import numbering
 from jiesu.orders.actions.base import (
     MAX_REASON,
     after_commit,
@@ -132,9 +133,9 @@ def next_number(at: dt.datetime) -> str:
     with connection.cursor() as cursor:
         cursor.execute(sql, [connection.ops.adapt_datefield_value(day)])
         seq = cursor.fetchone()[0]
-    if seq > 999_999:
+    if seq >= numbering.DAY_FACTOR:
         raise InvalidInput(_("The day's order numbers are exhausted."))
-    return f"{day:%Y%m%d}{seq:06d}"
+    return numbering.format_number(day, seq)
 
 
 def _validated(

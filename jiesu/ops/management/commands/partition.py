@@ -29,7 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--months", type=int, default=24)
         parser.add_argument("--add", action="store_true", help="only create missing months")
         parser.add_argument("--events-only", action="store_true",
-                            help="partition the events alone; orders keep their keys (docs/scaling.md)")
+                            help="partition the events alone; orders stay one table (docs/scaling.md)")
 
     def handle(self, *args, first: dt.date, months: int, add: bool, events_only: bool, **options) -> None:
         if not 1 <= months <= 240:
