@@ -46,6 +46,23 @@ TARGETS = {"order_by_number": 10, "caller_history": 50, "month_ranking": 1000, "
 PAGE_TARGET = 100
 
 
+
+def _sample_ids(rng: random.Random, k: int, total: int) -> list[int]:
+    """``k`` order ids drawn evenly from every order: ids are sparse (they carry their day,
+    jiesu.orders.numbering), so ranks are drawn and the ids read in one pass, in id order."""
+    from jiesu.orders.models import WorkOrder
+
+    ranks = sorted(rng.sample(range(max(total, 1)), min(k, total)))
+    picked, want = [], iter(ranks)
+    nxt = next(want, None)
+    for i, pk in enumerate(WorkOrder.objects.order_by("id").values_list("id", flat=True).iterator(chunk_size=50_000)):
+        if i == nxt:
+            picked.append(pk)
+            nxt = next(want, None)
+            if nxt is None:
+                break
+    return picked
+
 def _setup() -> None:
     os.environ.setdefault("JIESU_DATA_DIR", f"var/bench-desk-{N}")
     os.makedirs(os.environ["JIESU_DATA_DIR"], exist_ok=True)
@@ -130,8 +147,7 @@ def main() -> None:
         print(f"  {size}", flush=True)
     users, token = _users()
     rng = random.Random(1)
-    max_id = WorkOrder.objects.order_by("-id").values_list("id", flat=True).first() or 1
-    ids = [rng.randint(1, max_id) for _ in range(SAMPLES + 2)]
+    ids = _sample_ids(rng, SAMPLES + 2, size["orders"])
     numbers = list(WorkOrder.objects.filter(pk__in=ids).values_list("number", flat=True))
     rng.shuffle(numbers)
     # Phones: the most frequent callers (hundreds of orders) and callers picked at random.

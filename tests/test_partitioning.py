@@ -124,6 +124,9 @@ def test_partitioned_orders_and_events_across_months(city, new_order):
         cursor.execute("SELECT count(*) FROM pg_constraint WHERE confrelid = 'orders_workorder'::regclass "
                        "AND contype = 'f'")
         assert cursor.fetchone()[0] > 5  # assignments, requesters, events, the merge link …
+        cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                       "WHERE conrelid = 'orders_workorder'::regclass AND contype = 'p'")
+        assert cursor.fetchall() == [("orders_workorder_pkey", "PRIMARY KEY (id)")]
     with pytest.raises(IntegrityError), transaction.atomic():
         Event.objects.create(order_id=20260215999999, code="created", at=at("2026-02-15 10:00"))
         connection.check_constraints()  # they are deferred to the commit

@@ -184,12 +184,16 @@ def partition_table(table: str, *, first: dt.date, months: int) -> None:
         for name, child, _definition in inbound:
             cursor.execute(f'ALTER TABLE {child} DROP CONSTRAINT "{name}"')
         cursor.execute(f'ALTER TABLE "{table}" RENAME TO "{old}"')
+        # The new primary key keeps the usual name (<table>_pkey: CLUSTER … USING and the tools use it).
+        cursor.execute("SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'p'", [old])
+        for (pkey,) in cursor.fetchall():
+            cursor.execute(f'ALTER TABLE "{old}" RENAME CONSTRAINT "{pkey}" TO "{old}_pkey"')
         cursor.execute(
             f'CREATE TABLE "{table}" (LIKE "{old}" INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS '
             f'INCLUDING STORAGE) PARTITION BY RANGE ("{key}")'
         )
         primary = "id" if key == "id" else f'id, "{key}"'
-        cursor.execute(f'ALTER TABLE "{table}" ADD PRIMARY KEY ({primary})')
+        cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{table}_pkey" PRIMARY KEY ({primary})')
         for b in monthly(table, first, months):
             cursor.execute(f'CREATE TABLE "{b.name}" PARTITION OF "{table}" {bounds_sql(table, b.start, b.end)}')
         cursor.execute(f'CREATE TABLE "{table}_default" PARTITION OF "{table}" DEFAULT')
