@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -116,7 +117,16 @@ TEMPLATES = [
 def _database() -> dict:
     url = os.environ.get("JIESU_DATABASE_URL", "")
     if url:
-        return dict(dj_database_url.parse(url, conn_max_age=60))
+        db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
+        if db["ENGINE"] == "django.db.backends.postgresql":
+            # The desks run short lookups by index. A parallel plan costs ~20 ms to start its
+            # workers, and the planner picks one when it overestimates a join into partitioned
+            # orders (it cannot cost run-time pruning): the unit inbox took 27 ms instead of 2
+            # at 1M partitioned orders (docs/benchmarks.md). The scorecards' recounts, which do
+            # gain from parallel workers, ask for them per transaction (jiesu.followup.daily).
+            options: dict[str, Any] = db.setdefault("OPTIONS", {})
+            options["options"] = f"{options.get('options', '')} -c max_parallel_workers_per_gather=0".strip()
+        return db
     # SQLite: WAL journal, BEGIN IMMEDIATE and a busy timeout, so that concurrent writers
     # wait for each other instead of failing with "database is locked" (DESIGN §9).
     return {
@@ -298,6 +308,7 @@ JIESU = {
         # Big periods: SQLite counts them in time slices at once; PostgreSQL's sort/hash memory.
         "parallel_min_orders": 100_000,
         "pg_work_mem": "64MB",
+        "pg_parallel_workers": 2,  # PostgreSQL workers per recount (connections start with none)
     },
     # Public endpoints: requests per client address and window (jiesu.security.ratelimit;
     # "N/Ts", "N/Tm" or "N/Th"). Staff desks and the API with a token are not limited here.

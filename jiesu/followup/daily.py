@@ -149,7 +149,8 @@ def _tuned() -> Iterator[None]:
     (a nested loop: its cost follows the period, where the planner's hash join scans every
     assignment ever made — 5 million in the benchmark — for each month); sort and hash in
     memory (``work_mem``; the default 4 MB spilled to disk at 400,000 orders); skip JIT, which
-    costs more than it saves here. Set for this transaction only; not inside an outer
+    costs more than it saves here; allow parallel workers (``pg_parallel_workers``), which the
+    connections otherwise go without. Set for this transaction only; not inside an outer
     transaction, whose later statements would inherit it."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         yield
@@ -168,6 +169,9 @@ def _tune() -> None:
         if WORK_MEM.fullmatch(mem):
             cursor.execute(f"SET LOCAL work_mem = '{mem}'")
         cursor.execute("SET LOCAL jit = off")
+        # Connections start without parallel workers (jiesu.settings); a recount reads many rows.
+        workers = int((knob("SCORECARD") or {}).get("pg_parallel_workers", 2))
+        cursor.execute(f"SET LOCAL max_parallel_workers_per_gather = {max(0, min(workers, 8))}")
         cursor.execute("SET LOCAL enable_hashjoin = off")
         cursor.execute("SET LOCAL enable_mergejoin = off")
 
