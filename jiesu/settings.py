@@ -146,10 +146,10 @@ def replica_database(url: str, primary: dict) -> dict:
 
 
 DATABASES = {"default": _database()}
+DATABASE_ROUTERS: list[str] = []  # without a replica Django routes nothing, as before
 if os.environ.get("JIESU_REPLICA_URL"):
     DATABASES["replica"] = replica_database(os.environ["JIESU_REPLICA_URL"], DATABASES["default"])
-# Inert without the "replica" alias: it then routes nothing.
-DATABASE_ROUTERS = ["jiesu.ops.replica.Router"]
+    DATABASE_ROUTERS = ["jiesu.ops.replica.Router"]
 # Per process (the hotspot clusters, keyed by a fingerprint of their orders, so always exact).
 # "ratelimit" is shared by every server process (gunicorn workers), so that a client's budget on
 # the public endpoints is one budget, not one per worker (jiesu.security.ratelimit).

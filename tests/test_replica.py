@@ -10,15 +10,18 @@ in the open transaction of the primary's connection). The rest of the suite runs
 from __future__ import annotations
 
 import copy
+import importlib
 import io
 import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -101,6 +104,7 @@ def _read_on_replica(q: Queries) -> None:
 def test_without_a_replica_nothing_is_routed(client, city, new_order):
     _handled(city, new_order)
     assert not replica.configured() and replica.ALIAS not in connections.settings
+    assert replica.ROUTER not in settings.DATABASE_ROUTERS  # Django routes as it always did
     router = replica.Router()
     order = WorkOrder.objects.get()
     with replica.reading():
@@ -129,6 +133,23 @@ def test_the_setting_makes_a_mirrored_alias_kept_connected_like_the_primary():
         replica_database("sqlite:///tmp/x.sqlite3", primary)
 
 
+def test_the_variable_adds_the_alias_and_its_router(monkeypatch):
+    """The settings module itself, re-read with the variables set (Django's settings, read at
+    start-up, stay as they are), then re-read as it was."""
+    import jiesu.settings as module
+
+    monkeypatch.setenv("JIESU_DATABASE_URL", "postgres://jiesu@primary.example:5432/jiesu")
+    monkeypatch.setenv("JIESU_REPLICA_URL", "postgres://reader@standby.example:5432/jiesu")
+    try:
+        importlib.reload(module)
+        assert module.DATABASES["replica"]["HOST"] == "standby.example"
+        assert module.DATABASE_ROUTERS == [replica.ROUTER]
+    finally:
+        monkeypatch.undo()
+        importlib.reload(module)
+    assert "replica" not in module.DATABASES and module.DATABASE_ROUTERS == []
+
+
 def test_the_router_never_migrates_the_replica():
     assert replica.Router().allow_migrate(replica.ALIAS, "orders", "workorder") is False
 
@@ -141,9 +162,12 @@ def replica_alias(django_db_setup):
     default = connections[DEFAULT_DB_ALIAS].settings_dict
     connections.settings[replica.ALIAS] = {**copy.deepcopy(default),
                                            "TEST": {**default["TEST"], "MIRROR": DEFAULT_DB_ALIAS}}
+    routers = override_settings(DATABASE_ROUTERS=[replica.ROUTER])
+    routers.enable()
     try:
         yield
     finally:
+        routers.disable()
         connections[replica.ALIAS].close()
         del connections[replica.ALIAS]
         del connections.settings[replica.ALIAS]

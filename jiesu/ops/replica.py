@@ -95,8 +95,9 @@ def carried(fn: Callable[..., T]) -> Callable[..., T]:
 
 
 class Router:
-    """Django's database router (settings.DATABASE_ROUTERS). With no replica configured it has
-    no opinion on anything, so Django uses the default database as it would without it."""
+    """Django's database router, in settings.DATABASE_ROUTERS with the replica (``ROUTER``).
+    With no replica configured it has no opinion on anything, so Django uses the default
+    database as it would without it."""
 
     def db_for_read(self, model: type, **hints: Any) -> str | None:
         if not configured():
@@ -117,3 +118,6 @@ class Router:
 
     def allow_migrate(self, db: str, app_label: str, model_name: str | None = None, **hints: Any) -> bool | None:
         return False if db == ALIAS else None  # a replica replays the primary's migrations
+
+
+ROUTER = "jiesu.ops.replica.Router"
