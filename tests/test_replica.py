@@ -16,7 +16,6 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -104,7 +103,6 @@ def _read_on_replica(q: Queries) -> None:
 def test_without_a_replica_nothing_is_routed(client, city, new_order):
     _handled(city, new_order)
     assert not replica.configured() and replica.ALIAS not in connections.settings
-    assert replica.ROUTER not in settings.DATABASE_ROUTERS  # Django routes as it always did
     router = replica.Router()
     order = WorkOrder.objects.get()
     with replica.reading():
@@ -144,10 +142,12 @@ def test_the_variable_adds_the_alias_and_its_router(monkeypatch):
         importlib.reload(module)
         assert module.DATABASES["replica"]["HOST"] == "standby.example"
         assert module.DATABASE_ROUTERS == [replica.ROUTER]
+        monkeypatch.delenv("JIESU_REPLICA_URL")
+        importlib.reload(module)
+        assert "replica" not in module.DATABASES and module.DATABASE_ROUTERS == []  # Django routes nothing
     finally:
         monkeypatch.undo()
         importlib.reload(module)
-    assert "replica" not in module.DATABASES and module.DATABASE_ROUTERS == []
 
 
 def test_the_router_never_migrates_the_replica():
