@@ -2,6 +2,8 @@
 
 - ``JIESU_DATA_DIR``: where the embedded SQLite database and the secret key live (default ``./var``).
 - ``JIESU_DATABASE_URL``: ``postgres://…`` switches to PostgreSQL (production, CI).
+- ``JIESU_REPLICA_URL``: ``postgres://…`` of a streaming replica of that database; the insight
+  and scorecard reads go there (``jiesu.ops.replica``, docs/scaling.md).
 - ``JIESU_DEBUG``: ``1`` for development.
 - ``JIESU_SECRET_KEY``: otherwise a key is generated once into the data directory.
 """
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("JIESU_DATA_DIR", "var")).resolve()
@@ -142,7 +145,21 @@ def _database() -> dict:
     }
 
 
+def replica_database(url: str, primary: dict) -> dict:
+    """The ``replica`` alias of ``JIESU_REPLICA_URL``: a PostgreSQL streaming replica of the
+    primary, kept connected like it. Its tests run on the primary's test database (MIRROR)."""
+    replica = dict(dj_database_url.parse(url, conn_max_age=primary.get("CONN_MAX_AGE", 0)))
+    if "postgresql" not in str(replica["ENGINE"]) or "postgresql" not in str(primary["ENGINE"]):
+        raise ImproperlyConfigured("JIESU_REPLICA_URL is a PostgreSQL replica of a PostgreSQL JIESU_DATABASE_URL")
+    replica["TEST"] = {"MIRROR": "default"}
+    return replica
+
+
 DATABASES = {"default": _database()}
+DATABASE_ROUTERS: list[str] = []  # without a replica Django routes nothing, as before
+if os.environ.get("JIESU_REPLICA_URL"):
+    DATABASES["replica"] = replica_database(os.environ["JIESU_REPLICA_URL"], DATABASES["default"])
+    DATABASE_ROUTERS = ["jiesu.ops.replica.Router"]
 # Per process (the hotspot clusters, keyed by a fingerprint of their orders, so always exact).
 # "ratelimit" is shared by every server process (gunicorn workers), so that a client's budget on
 # the public endpoints is one budget, not one per worker (jiesu.security.ratelimit).

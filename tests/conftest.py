@@ -18,6 +18,16 @@ from jiesu.org.models import Area, AreaLevel, Unit, UnitKind
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The suite runs without a read replica, also where JIESU_REPLICA_URL is set: a plain
+    test's rows stay in its transaction on the primary, out of a replica connection's sight.
+    tests/test_replica.py adds the alias for its own tests."""
+    from django.db import connections
+
+    connections.settings.pop("replica", None)
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     from django.core.cache import cache

@@ -21,6 +21,10 @@ How they stay exact:
 - ``refresh`` (run by ``jiesu sweep``) recounts dirty and missing days under the row lock, and
   days whose ``scores_until`` has passed at most every ``RECHECK`` (the recent days' deadlines
   pass all the time; a ranking of the current month recounts those days anyway).
+
+A ranking reads from the read replica when there is one (``jiesu.ops.replica``: the counting
+helpers run their raw SQL and slices on ``replica.connection()``); ``refresh`` always reads the
+primary, whose flags and counts it stores.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Min, Q
 
 from jiesu import clock
@@ -41,6 +45,7 @@ from jiesu.followup import metrics, rates
 from jiesu.followup.conf import knob
 from jiesu.insight import rollup
 from jiesu.insight.models import DashboardDay
+from jiesu.ops import replica
 from jiesu.orders.models import AssignmentRole, AssignmentState
 
 WIDTH = len(rates.COUNT_NAMES)
@@ -131,10 +136,11 @@ def _grouped(query: Callable[[dt.datetime, dt.datetime], list[tuple]], start: dt
             with _tuned():
                 return query(lo, hi)
         finally:
-            connection.close()  # this thread's own connection
+            replica.connection().close()  # this thread's own connection
 
     with ThreadPoolExecutor(max_workers=k) as pool:
-        parts = list(pool.map(run, cuts[:-1], cuts[1:]))
+        # carried: each slice reads where this thread reads (the replica for a page)
+        parts = list(pool.map(replica.carried(run), cuts[:-1], cuts[1:]))
     for rows in parts:
         _add(sums, rows, slots)
 
@@ -151,17 +157,20 @@ def _tuned() -> Iterator[None]:
     memory (``work_mem``; the default 4 MB spilled to disk at 400,000 orders); skip JIT, which
     costs more than it saves here; allow parallel workers (``pg_parallel_workers``), which the
     connections otherwise go without. Set for this transaction only; not inside an outer
-    transaction, whose later statements would inherit it."""
+    transaction, whose later statements would inherit it. On the connection the reads go to
+    (``jiesu.ops.replica``): a page's transaction there, the sweep's on the primary."""
+    connection = replica.connection()
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         yield
         return
-    with transaction.atomic():
+    with transaction.atomic(using=connection.alias):
         _tune()
         yield
 
 
 def _tune() -> None:
     """The settings of ``_tuned`` for the rest of the current transaction (PostgreSQL)."""
+    connection = replica.connection()
     if connection.vendor != "postgresql":
         return
     mem = str((knob("SCORECARD") or {}).get("pg_work_mem", "64MB"))
@@ -178,6 +187,7 @@ def _tune() -> None:
 
 def _may_slice() -> bool:
     # PostgreSQL runs a big aggregate on parallel workers of its own (max_parallel_workers_per_gather).
+    connection = replica.connection()
     if connection.in_atomic_block or connection.vendor != "sqlite":
         return False
     name = str(connection.settings_dict.get("NAME") or "")
@@ -270,6 +280,7 @@ def count_day(day: dt.date, now: dt.datetime) -> tuple[dict, bytes, dt.datetime 
     return index, blob, _until(lo, hi, now)
 
 
+@replica.primary()  # the flags and counts it stores: never a replica's stale ones
 def refresh(days: Iterable[dt.date] | None = None, *, now: dt.datetime | None = None) -> int:
     """Recount the given days, or the dirty ones, the missing ones of the last ``SCORE_DAYS``
     and the expired ones last counted more than ``RECHECK`` ago; answers how many were written.
@@ -288,7 +299,7 @@ def refresh(days: Iterable[dt.date] | None = None, *, now: dt.datetime | None = 
         wanted, forced = set(days), True
     DashboardDay.objects.bulk_create([DashboardDay(day=d) for d in wanted], ignore_conflicts=True)
     written = 0
-    outer = connection.in_atomic_block
+    outer = transaction.get_connection().in_atomic_block
     for day in sorted(wanted, reverse=True):  # the newest first: the likeliest to be asked for
         with transaction.atomic():
             row = DashboardDay.objects.select_for_update(of=("self",)).get(day=day)

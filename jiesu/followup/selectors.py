@@ -5,6 +5,9 @@ per unit, with the days not (validly) stored recounted from the raw orders in a 
 queries per run of days. Areas are counted by their own id and rolled up to district or street by
 their materialised path here (a few thousand rows at most), which is exact and needs no
 fixed-width codes.
+
+The scorecards are read from the read replica when one is configured (``jiesu.ops.replica``);
+the callback list is a desk and reads the primary.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from jiesu.followup import daily, rates
 from jiesu.followup.conf import knob
 from jiesu.followup.models import Overdue
 from jiesu.followup.periods import Period
+from jiesu.ops import replica
 from jiesu.orders.models import Assignment, AssignmentRole, AssignmentState
 from jiesu.orders.selectors import LIST_RELATED, visible
 from jiesu.orders.states import IN_HANDLING, State
@@ -83,6 +87,7 @@ class Scorecard:
         return [c for c in self.cards if c.flagged]
 
 
+@replica.reading()  # the page, its exports, the monthly report and the CLI tolerate seconds of lag
 def scorecard(level: str, period: Period, *, as_of: dt.datetime | None = None,
               conf: rates.Config | None = None) -> Scorecard:
     if level not in LEVELS:
@@ -151,6 +156,7 @@ def scope_of(actor: Actor) -> Scope:
     return Scope(area_paths=tuple(paths), unit_ids=units)
 
 
+@replica.reading()
 def visible_cards(card: Scorecard, scope: Scope) -> list[rates.Card]:
     if scope.all:
         return card.cards

@@ -5,7 +5,8 @@ For viewers who see the whole city or whole districts the numbers come from the 
 roll-ups of ``jiesu.insight.rollup`` (a month is 30 rows, not 400,000 orders, at Beijing's
 volume); for the others everything is counted in SQL (GROUP BY) over the orders they may see,
 and the percentiles are read in SQL too (the row at each rank of the sorted durations). Either
-way the page costs a fixed number of queries whatever the number of orders.
+way the page costs a fixed number of queries whatever the number of orders. All of it is read
+from the read replica when one is configured (``jiesu.ops.replica``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import connection
 from django.db.models import Count, F, Min, QuerySet
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +27,7 @@ from jiesu.catalogue.models import Category, Channel, RequestType
 from jiesu.deadlines.calendar import SHANGHAI
 from jiesu.insight import rollup
 from jiesu.insight.tiles import Tile, layout
+from jiesu.ops import replica
 from jiesu.orders.models import Assignment, AssignmentRole, WorkOrder
 from jiesu.orders.states import State
 from jiesu.org.models import Area, AreaLevel
@@ -138,7 +139,7 @@ def _hours(delta: dt.timedelta | None) -> float | None:
 def _diff_sql(end: str, start: str) -> str:
     """``end - start`` in SQL, as microseconds on SQLite (integer arithmetic in C: exact, no
     per-row Python function) and as an interval on PostgreSQL."""
-    if connection.vendor == "sqlite":
+    if replica.connection().vendor == "sqlite":
         # Django stores "YYYY-MM-DD HH:MM:SS[.ffffff]" (UTC); %s truncates to whole seconds (written %%s: the cursor formats).
         def us(c: str) -> str:
             return f"(CAST(strftime('%%s', {c}) AS INTEGER) * 1000000 + CAST(substr({c}, 21) AS INTEGER))"
@@ -150,8 +151,10 @@ def _diff_sql(end: str, start: str) -> str:
 def percentiles(qs: QuerySet, ranks: tuple[float, ...] = (0.5, 0.9)) -> tuple[int, list]:
     """Nearest-rank percentiles of ``e - s`` over the rows of ``qs`` (a ``values()`` query with
     columns ``s`` and ``e``; rows with either null are left out), in one SQL query: the durations
-    are numbered in order once (a window function) and only the rows at the ranks come back."""
-    inner, params = qs.order_by().query.sql_with_params()
+    are numbered in order once (a window function) and only the rows at the ranks come back.
+    On the connection of the selector's other reads (``jiesu.ops.replica``)."""
+    connection = replica.connection()
+    inner, params = qs.order_by().query.get_compiler(connection=connection).as_sql()
     diff = _diff_sql("t.e", "t.s")
     wanted = " OR ".join(f"w.rn = (w.n * {round(r * 1000)} + 999) / 1000" for r in ranks)
     # The inner query and its parameters come from the ORM; the ranks are numbers.
@@ -261,9 +264,11 @@ def _assemble(period: Period, v: _Volumes) -> Dashboard:
     )
 
 
+@replica.reading()
 def dashboard(actor: Actor, period: Period) -> Dashboard:
     """The page's numbers. For viewers who see whole districts (the city or some districts) from
-    the daily roll-ups (exact; dirty days recounted), for the others from their orders."""
+    the daily roll-ups (exact; dirty days recounted), for the others from their orders. Read
+    from the replica when there is one (``jiesu.ops.replica``)."""
     districts = policy.visible_districts(actor)
     if districts is None:
         return _assemble(period, _from_orders(actor, period))

@@ -1,7 +1,8 @@
 """Hotspots from the database: the orders of a window as ``hotspots.Doc``, clustered by street
 (or district where the street is unknown), and the spikes of districts and streets against
 their own previous weeks. Three queries for the clusters (the window's texts, the member orders,
-the area names) and two for the spikes, whatever the number of orders."""
+the area names) and two for the spikes, whatever the number of orders. Read from the read
+replica when one is configured (``jiesu.ops.replica``)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from jiesu.accounts import policy
 from jiesu.accounts.policy import Actor
 from jiesu.deadlines.calendar import SHANGHAI
 from jiesu.insight import hotspots
+from jiesu.ops import replica
 from jiesu.orders.models import Requester, WorkOrder
 from jiesu.orders.states import State
 from jiesu.org.models import Area
@@ -91,6 +93,7 @@ def _scope(actor: Actor) -> str:
     return f"{actor.is_admin}|{who}|{grants}"
 
 
+@replica.reading()
 def find(actor: Actor, *, days: int = DEFAULT_DAYS, threshold: float = THRESHOLD, min_size: int = 3,
          end: dt.datetime | None = None) -> list[HotspotRow]:
     """The clusters of the window, from Django's cache while the window's orders are unchanged:
@@ -145,6 +148,7 @@ class SpikeRow:
     level: str  # "district" | "street"
 
 
+@replica.reading()
 def spikes(actor: Actor, *, today: dt.date | None = None, k: float = 2.0, min_count: int = 5) -> tuple[dt.date, list[SpikeRow]]:
     """The last 7 days (to ``today`` inclusive) against the 8 seven-day blocks before, per
     district and per street."""

@@ -21,6 +21,10 @@ number and only the scorecards' counts, and both save their order's new state in
 transaction, which marks the day for the scorecards.
 
 The same rows carry the day's scorecard counts (``jiesu.followup.daily``); ``mark`` flags them too.
+
+With a read replica (``jiesu.ops.replica``) the dashboard reads rows and orders there: a replica
+is a consistent past state of the primary, so the numbers are exact as of a moment ago.
+``refresh`` and the signals read the primary, since what they read decides what they write.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import CharField, Count, F, Func, Max, Min, Q, Value
 from django.db.models.functions import TruncDate
 from django.db.models.signals import post_delete, post_save
@@ -40,6 +44,7 @@ from django.db.models.signals import post_delete, post_save
 from jiesu import clock
 from jiesu.deadlines.calendar import SHANGHAI
 from jiesu.insight.models import DashboardDay
+from jiesu.ops import replica
 from jiesu.orders.models import Assignment, AssignmentRole, WorkOrder
 from jiesu.orders.states import State
 
@@ -94,7 +99,7 @@ def sql_day(field: str, start: dt.datetime, end: dt.datetime):
     same from ``start`` to ``end`` (Shanghai has had no daylight saving since 1991); it gives a
     string there."""
     offset = start.utcoffset()
-    if connection.vendor == "sqlite" and offset is not None and offset == end.utcoffset():
+    if replica.connection().vendor == "sqlite" and offset is not None and offset == end.utcoffset():
         minutes = int(offset.total_seconds() // 60)
         return Func(F(field), Value(f"{minutes:+d} minutes"), function="date", output_field=CharField())
     return TruncDate(field, tzinfo=SHANGHAI)
@@ -104,7 +109,7 @@ def us_between(start: str, end: str) -> str:
     """``end - start`` in SQL as exact integer microseconds (NULL when either is NULL): on
     SQLite by integer arithmetic on the stored text (no per-row Python function), on PostgreSQL
     from the interval's epoch (a numeric, exact)."""
-    if connection.vendor == "sqlite":
+    if replica.connection().vendor == "sqlite":
         # Django stores "YYYY-MM-DD HH:MM:SS[.ffffff]" (UTC); %s truncates to whole seconds (written %%s: the cursor formats).
         def us(c: str) -> str:
             return f"(CAST(strftime('%%s', {c}) AS INTEGER) * 1000000 + CAST(substr({c}, 21) AS INTEGER))"
@@ -177,7 +182,8 @@ def recount(days: Sequence[dt.date], *, durations: bool = True) -> dict[dt.date,
                 path=F("order__area__path"), s=F("order__received_at"), d=F("dispatched_at"), c=F("contacted_at"),
                 r=F("replied_at"))
     )
-    inner, params = leads.query.sql_with_params()
+    connection = replica.connection()  # where the ORM's reads of this call go (a page's: maybe the replica)
+    inner, params = leads.query.get_compiler(connection=connection).as_sql()
     # The durations as exact integer microseconds computed by the database: reading 40,000
     # timestamps a day into Python datetimes cost seconds (the driver parses text).
     sql = (f"SELECT t.o, t.day, t.path, {us_between('t.s', 't.d')}, {us_between('t.d', 't.c')}, "  # noqa: S608
@@ -361,6 +367,7 @@ def forget_marks(days: set[dt.date], *, scores: bool = False) -> None:
                 func.scores = [d for d in func.scores if d not in days]
 
 
+@replica.primary()  # the dirty flags and the recount it stores: never a replica's stale ones
 def refresh(days: Iterable[dt.date] | None = None, *, now: dt.datetime | None = None) -> int:
     """Recompute the given days, or the dirty ones and any missing day of the last
     ``REFRESH_DAYS``; answers how many were written. Each day under its row's lock."""
@@ -408,6 +415,7 @@ def order_deleted(sender, instance: WorkOrder, **kwargs) -> None:
         mark([day_of(instance.received_at)])
 
 
+@replica.primary()  # the order's day it reads decides which day it marks
 def assignment_changed(sender, instance: Assignment, created: bool = False, update_fields=None, **kwargs) -> None:
     if not (created or update_fields is None or _touches(update_fields, SCORE_ASSIGNMENT_FIELDS)):
         return

@@ -1,4 +1,5 @@
-"""`jiesu check`: Django's system checks, the database, and the working-day calendar."""
+"""`jiesu check`: Django's system checks, the database (and its read replica, if any), and the
+working-day calendar."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ import datetime as dt
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.db import DatabaseError, connection, connections
 from django.db.migrations.executor import MigrationExecutor
 
 from jiesu import clock
 from jiesu.deadlines.calendar import SHANGHAI
 from jiesu.deadlines.models import CalendarYear
+from jiesu.ops import replica
 
 
 class Command(BaseCommand):
@@ -38,8 +40,27 @@ class Command(BaseCommand):
                     f"{today.year}-12-31 count Monday–Friday only until it is"
                 )
         self.stdout.write(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
+        if replica.configured():
+            self._replica(problems, warnings)
         for w in warnings:
             self.stdout.write(self.style.WARNING(f"warning: {w}"))
         if problems:
             raise CommandError("; ".join(problems))
         self.stdout.write(self.style.SUCCESS("ok"))
+
+    def _replica(self, problems: list[str], warnings: list[str]) -> None:
+        """The replica answers, is a standby, and how far its replay is behind (the insight
+        pages show the primary as of that long ago)."""
+        conn = connections[replica.ALIAS]
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute("SELECT pg_is_in_recovery(), EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())")
+                standby, lag = cursor.fetchone()
+        except DatabaseError as err:
+            problems.append(f"the read replica (JIESU_REPLICA_URL) does not answer: {err}".strip())
+            return
+        if not standby:
+            warnings.append("the read replica (JIESU_REPLICA_URL) is not a standby: is it the primary?")
+        # No replay yet, or an idle primary (nothing to replay), gives no timestamp.
+        behind = "unknown" if lag is None else f"{float(lag):.1f} s behind"
+        self.stdout.write(f"replica: {conn.vendor} ({conn.settings_dict['NAME']}), last replay {behind}")
