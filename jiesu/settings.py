@@ -2,6 +2,8 @@
 
 - ``JIESU_DATA_DIR``: where the embedded SQLite database and the secret key live (default ``./var``).
 - ``JIESU_DATABASE_URL``: ``postgres://…`` switches to PostgreSQL (production, CI).
+- ``JIESU_PG_SERVER_BINDING``: ``0`` turns off PostgreSQL's server-side binding and prepared
+  statements (needed behind a transaction-mode connection pooler).
 - ``JIESU_DEBUG``: ``1`` for development.
 - ``JIESU_SECRET_KEY``: otherwise a key is generated once into the data directory.
 """
@@ -12,6 +14,7 @@ import datetime as dt
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -116,7 +119,19 @@ TEMPLATES = [
 def _database() -> dict:
     url = os.environ.get("JIESU_DATABASE_URL", "")
     if url:
-        return dict(dj_database_url.parse(url, conn_max_age=60))
+        db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
+        if db["ENGINE"] == "django.db.backends.postgresql" and (
+            os.environ.get("JIESU_PG_SERVER_BINDING", "1") not in ("0", "false", "no", "off", "")
+        ):
+            # psycopg 3 binds the parameters on the server (not quoted into the SQL text), so
+            # a query's text is the same on every call and psycopg prepares it on the
+            # connection from its 5th execution: PostgreSQL then skips parsing and planning.
+            # Django turns psycopg's preparing off unless OPTIONS names a prepare_threshold.
+            # Pays off because the connection persists (CONN_MAX_AGE); behind a pooler in
+            # transaction mode, set JIESU_PG_SERVER_BINDING=0 (prepared statements are per
+            # server connection). Intake: PostgreSQL's CPU per order −32 % (docs/benchmarks.md).
+            db.setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
+        return db
     # SQLite: WAL journal, BEGIN IMMEDIATE and a busy timeout, so that concurrent writers
     # wait for each other instead of failing with "database is locked" (DESIGN §9).
     return {
