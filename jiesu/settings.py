@@ -4,6 +4,8 @@
 - ``JIESU_DATABASE_URL``: ``postgres://…`` switches to PostgreSQL (production, CI).
 - ``JIESU_REPLICA_URL``: ``postgres://…`` of a streaming replica of that database; the insight
   and scorecard reads go there (``jiesu.ops.replica``, docs/scaling.md).
+- ``JIESU_PG_SERVER_BINDING``: ``0`` turns off PostgreSQL's server-side binding and prepared
+  statements (needed behind a transaction-mode connection pooler).
 - ``JIESU_DEBUG``: ``1`` for development.
 - ``JIESU_SECRET_KEY``: otherwise a key is generated once into the data directory.
 """
@@ -122,13 +124,22 @@ def _database() -> dict:
     if url:
         db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
         if db["ENGINE"] == "django.db.backends.postgresql":
+            options: dict[str, Any] = db.setdefault("OPTIONS", {})
             # The desks run short lookups by index. A parallel plan costs ~20 ms to start its
             # workers, and the planner picks one when it overestimates a join into partitioned
             # orders (it cannot cost run-time pruning): the unit inbox took 27 ms instead of 2
             # at 1M partitioned orders (docs/benchmarks.md). The scorecards' recounts, which do
             # gain from parallel workers, ask for them per transaction (jiesu.followup.daily).
-            options: dict[str, Any] = db.setdefault("OPTIONS", {})
             options["options"] = f"{options.get('options', '')} -c max_parallel_workers_per_gather=0".strip()
+            if os.environ.get("JIESU_PG_SERVER_BINDING", "1") not in ("0", "false", "no", "off", ""):
+                # psycopg 3 binds the parameters on the server (not quoted into the SQL text), so
+                # a query's text is the same on every call and psycopg prepares it on the
+                # connection from its 5th execution: PostgreSQL then skips parsing and planning.
+                # Django turns psycopg's preparing off unless OPTIONS names a prepare_threshold.
+                # Pays off because the connection persists (CONN_MAX_AGE); behind a pooler in
+                # transaction mode, set JIESU_PG_SERVER_BINDING=0 (prepared statements are per
+                # server connection). Intake: PostgreSQL's CPU per order −32 % (docs/benchmarks.md).
+                options.update({"server_side_binding": True, "prepare_threshold": 5})
         return db
     # SQLite: WAL journal, BEGIN IMMEDIATE and a busy timeout, so that concurrent writers
     # wait for each other instead of failing with "database is locked" (DESIGN §9).
