@@ -29,9 +29,9 @@ from jiesu.followup import daily, periods
 from jiesu.insight import rollup
 from jiesu.insight.dashboard import Period, dashboard
 from jiesu.ops import replica
-from jiesu.orders import actions
 from jiesu.orders.models import Assignment, WorkOrder
 from jiesu.settings import replica_database
+from tests.test_insight_views import handled
 
 ORDER_TABLES = re.compile(r'"(orders_workorder|orders_assignment|insight_dashboardday)"')
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
@@ -64,19 +64,8 @@ class Queries:
         return self.sql(replica.ALIAS)
 
 
-def _handled(city, new_order, **kw) -> WorkOrder:
-    order = new_order(**kw)
-    a = city.actor
-    actions.dispatch_order(actor=a("dispatcher"), number=order.number, lead_unit="SLT")
-    actions.accept_assignment(actor=a("handler"), number=order.number)
-    actions.record_contact(actor=a("handler"), number=order.number)
-    actions.reply_to_order(actor=a("handler"), number=order.number, outcome="solved",
-                           body="经现场核实，路灯线路老化，已更换，现已恢复照明。联系电话：010-84561234。")
-    return order
-
-
 def _orders(city, new_order) -> list[WorkOrder]:
-    return [_handled(city, new_order), _handled(city, new_order, area_code="110108001"), new_order()]
+    return [handled(city, new_order), handled(city, new_order, area_code="110108001"), new_order()]
 
 
 def _get(client, city, user: str, url: str, **query):
@@ -101,7 +90,7 @@ def _read_on_replica(q: Queries) -> None:
 
 @pytest.mark.django_db
 def test_without_a_replica_nothing_is_routed(client, city, new_order):
-    _handled(city, new_order)
+    handled(city, new_order)
     assert not replica.configured() and replica.ALIAS not in connections.settings
     router = replica.Router()
     order = WorkOrder.objects.get()
