@@ -106,6 +106,7 @@ def generate(n: int, copies: int = 1) -> dict:
     from jiesu.catalogue.models import Category
     from jiesu.demo import org
     from jiesu.integrations.exchange.importing import load_shipped
+    from jiesu.orders import numbering
     from jiesu.orders.models import Assignment, Event, Requester, WorkOrder
     from jiesu.org.models import Area, Unit
     from jiesu.search.models import OrderText
@@ -173,7 +174,7 @@ def generate(n: int, copies: int = 1) -> dict:
                 day = f"{local:%Y%m%d}"
                 seqs[day] = seqs.get(day, 0) + 1
                 number = f"{day}{seqs[day] * K:06d}"
-                order_id = int(number)  # an order's id is its number (jiesu.orders.numbering)
+                order_id = numbering.id_of(number)  # an order's id is its number
                 si = _pick(rng, street_weights)
                 rtype, title, content, address, area_id, category_id, doc = rng.choice(pool[si])
                 state = _state(rng, age)

@@ -133,14 +133,16 @@ class WorkOrder(models.Model):
     def __str__(self) -> str:
         return self.number
 
-    def give_id(self) -> None:
-        """A new order's id is its number (``jiesu.orders.numbering``), wherever it is created."""
-        if self.pk is None and self.number:
-            self.pk = numbering.id_of(self.number)
+    def give_id(self) -> bool:
+        """A new order's id is its number (``jiesu.orders.numbering``), wherever it is created.
+        True when it was given here (the order is new)."""
+        if self.pk is not None or not self.number:
+            return False
+        self.pk = numbering.id_of(self.number)
+        return True
 
     def save(self, *args, **kwargs) -> None:
-        if self.pk is None and self.number:
-            self.give_id()
+        if self.give_id():
             # Without it Django tries an UPDATE of the given id first: a wasted statement.
             kwargs.setdefault("force_insert", True)
         super().save(*args, **kwargs)
