@@ -34,7 +34,7 @@ def intake(new_order, django_capture_on_commit_callbacks):
         kw.setdefault("area_code", None)
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             order = new_order(**kw)
-        return order, [c for c in callbacks if getattr(c, "__qualname__", "").startswith("create_order.")]
+        return order, [c for c in callbacks if getattr(c, "__qualname__", "").startswith("make_order.")]
 
     return make
 

@@ -44,12 +44,14 @@ from jiesu.api.schemas import (
     OrderDetail,
     OrderPage,
     ReasonIn,
+    ReceiptOut,
     ReferIn,
     ReplyIn,
     ReturnIn,
 )
 from jiesu.deadlines.calendar import SHANGHAI
 from jiesu.orders import actions, concurrency, selectors
+from jiesu.orders.actions import receipts
 from jiesu.orders.actions.intake import normalise_phone
 from jiesu.orders.errors import InvalidInput, NotFound
 from jiesu.orders.models import OrderState, Requester, WorkOrder
@@ -110,16 +112,25 @@ def _phone_matches(actor: Actor, qs: QuerySet[WorkOrder], phone: str) -> QuerySe
 # ---------------------------------------------------------------- record, list, read
 
 
-@router.post("/orders", response={201: OrderDetail, 200: OrderDetail, **ERRORS}, summary="Record an order")
+@router.post("/orders", response={201: OrderDetail, 200: OrderDetail, 202: ReceiptOut, **ERRORS},
+             summary="Record an order")
 def create_order(
     request: HttpRequest,
+    response: HttpResponse,
     payload: OrderCreateIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+    prefer: str | None = Header(None, alias="Prefer"),
 ) -> Status[dict[str, Any]]:
     """Records a work order (Art. 10). With an ``Idempotency-Key`` header a retry answers 200
-    with the order the first request made (201), and never makes a second one."""
+    with the order the first request made (201), and never makes a second one.
+
+    With ``Prefer: respond-async`` (RFC 7240) the order is checked as always, acknowledged at
+    once (202, a receipt, ``Location`` its status) and made in the next batch, usually within
+    a second: the way for clients that can wait for the number, and for surges (a batch costs
+    a fraction of an order made alone). ``GET /receipts/{id}`` then gives the order number.
+    An acknowledged receipt survives a crash; a retry with the same key answers the same receipt."""
     actor = actor_of(request)
-    order = actions.create_order(
+    kwargs: dict[str, Any] = dict(
         actor=actor,
         request_type=payload.request_type,
         channel=payload.channel,
@@ -139,9 +150,32 @@ def create_order(
         draft=payload.draft,
         idempotency_key=idempotency_key,
     )
+    if prefers_async(prefer):
+        receipt = receipts.receive_order(**kwargs)
+        response["Preference-Applied"] = "respond-async"
+        if getattr(receipt, "replayed", False) and receipt.order_id is not None and receipt.pk is None:
+            return Status(200, _detail(request, receipt.order.number))  # a synchronous request made it
+        response["Location"] = f"{request.path.rsplit('/orders', 1)[0]}/receipts/{receipt.pk}"
+        return Status(202, present.receipt(receipt))
+    order = actions.create_order(**kwargs)
     if order.replayed:
         return Status(200, _detail(request, order.number))
     return Status(201, present.order_detail(selectors.created_order_detail(actor, order), actor))
+
+
+def prefers_async(prefer: str | None) -> bool:
+    """Whether a ``Prefer`` header asks for ``respond-async`` (RFC 7240: comma-separated
+    preferences, each possibly with a value)."""
+    return any(p.split("=", 1)[0].strip().lower() == "respond-async" for p in (prefer or "").split(","))
+
+
+@router.get("/receipts/{receipt_id}", response={200: ReceiptOut, **ERRORS}, summary="An intake receipt")
+def get_receipt(request: HttpRequest, receipt_id: int) -> dict[str, Any]:
+    """An order acknowledged with ``Prefer: respond-async``: ``pending`` until its batch made
+    it, then ``made`` with the order's ``number``; ``failed`` (with ``error``) if it could not be
+    made, which the centre's administrators are told of. Only its sender (or an administrator)
+    sees it."""
+    return present.receipt(selectors.receipt(actor_of(request), receipt_id))
 
 
 class OrderQuery(Schema):

@@ -12,7 +12,15 @@ from django.utils import timezone
 from jiesu.accounts import policy
 from jiesu.accounts.policy import Actor
 from jiesu.orders.events import LABELS, EventCode
-from jiesu.orders.models import Assignment, AssignmentRole, OrderState, PersonalDataView, WorkOrder
+from jiesu.orders.models import (
+    Assignment,
+    AssignmentRole,
+    IntakeReceipt,
+    OrderState,
+    PersonalDataView,
+    ReceiptState,
+    WorkOrder,
+)
 
 
 def _local(value: dt.datetime | None) -> dt.datetime | None:
@@ -115,6 +123,18 @@ def _assignment(a: Assignment) -> dict[str, Any]:
             }
             for e in a.extensions.all()
         ],
+    }
+
+
+def receipt(receipt: IntakeReceipt) -> dict[str, Any]:
+    return {
+        "receipt": receipt.pk,
+        "state": receipt.state,
+        "state_label": str(ReceiptState(receipt.state).label),
+        # The number is the id's digits (jiesu.orders.numbering): no read of the order.
+        "number": str(receipt.order_id) if receipt.order_id is not None else None,
+        "received_at": receipt.received_at,
+        "error": receipt.error if receipt.state == ReceiptState.FAILED else "",
     }
 
 

@@ -283,6 +283,17 @@ class EventOut(Schema):
     data: dict[str, Any]
 
 
+class ReceiptOut(Schema):
+    """An order acknowledged with ``Prefer: respond-async`` (``GET /receipts/{id}``)."""
+
+    receipt: int | None = Field(description="the receipt's id (none when a synchronous request made the order)")
+    state: str = Field(description="pending, made or failed")
+    state_label: str
+    number: str | None = Field(description="the order's number once made")
+    received_at: dt.datetime | None
+    error: str = ""
+
+
 class OrderDetail(OrderSummary):
     content: str
     latitude: float | None

@@ -13,9 +13,11 @@ from django.db.models.expressions import RawSQL
 
 from jiesu import clock
 from jiesu.accounts.policy import Actor, visible_orders
+from jiesu.deadlines.services import load_config as load_deadline_config
 from jiesu.dispatch import runtime
 from jiesu.dispatch.models import CorrectionField, DispatchSettings, TriageCorrection, TriageSuggestion
 from jiesu.orders import actions
+from jiesu.orders.actions.dispatch import DispatchPlan, checked_units, plan_dispatch
 from jiesu.orders.errors import DomainError
 from jiesu.orders.models import OPEN_ORDER_STATES, WorkOrder
 from jiesu.orders.states import State
@@ -105,34 +107,78 @@ def _triage(order: WorkOrder, *, new: bool) -> TriageSuggestion:
     return suggestion
 
 
-def _auto_dispatch(order: WorkOrder, result: TriageResult, *, new: bool) -> bool:
-    """Dispatch as the system (the one auto-dispatch path); False when the dispatch is refused."""
+def _auto_dispatch_args(order: WorkOrder, result: TriageResult) -> dict[str, Any]:
+    """What the system dispatches to from a suggestion: units, and the category and area the
+    order does not have yet, as rows kept with the engine (no query each); a code unknown there
+    goes on as it is, and the dispatch's checks refuse it."""
     area_code = result.location.code if result.location.status == "found" and order.area_id is None else None
     category_code = result.category.code if order.category_id is None else None
-    # The rows kept with the engine (no query each); a code unknown there goes to dispatch_order
-    # as it is, which looks it up and refuses it.
     lead, *co = [runtime.unit(code) or code for code in [result.lead_unit or "", *result.co_units]]
-    category = (runtime.category(category_code) or category_code) if category_code else None
-    area = (runtime.area(area_code) or area_code) if area_code else None
+    return {
+        "lead_unit": lead,
+        "co_units": co,
+        "category_code": (runtime.category(category_code) or category_code) if category_code else None,
+        "area_code": (runtime.area(area_code) or area_code) if area_code else None,
+        "data": {"auto": True, "model_version": result.model_version or "keywords",
+                 "category_source": result.category.source, "confidence": round(result.confidence, 4)},
+    }
+
+
+def _auto_dispatch(order: WorkOrder, result: TriageResult, *, new: bool) -> bool:
+    """Dispatch as the system (the one auto-dispatch path); False when the dispatch is refused."""
     kept = _snapshot(order)
     try:
-        actions.dispatch_order(
-            actor=Actor.system(),
-            number=order.number,
-            lead_unit=lead,
-            co_units=co,
-            category_code=category,
-            area_code=area,
-            data={"auto": True, "model_version": result.model_version or "keywords",
-                  "category_source": result.category.source, "confidence": round(result.confidence, 4)},
-            new_order=order if new else None,
-        )
+        actions.dispatch_order(actor=Actor.system(), number=order.number, new_order=order if new else None,
+                               **_auto_dispatch_args(order, result))
     except DomainError as err:
         # Dispatched by a person meanwhile, a unit deactivated …: the dispatcher decides.
         log.info("triage: order %s not auto-dispatched: %s", order.number, err)
         _restore(order, kept)  # dispatch_order refuses before it writes, not before it sets a category
         return False
     return True
+
+
+@dataclass
+class Triaged:
+    """What triage writes for one new order of a batch, built but not saved: the suggestion
+    and, when the system dispatched it, the dispatch (its order already changed)."""
+
+    suggestion: TriageSuggestion
+    dispatch: DispatchPlan | None
+
+
+def triage_new_orders(orders: list[WorkOrder], *, at: dt.datetime) -> list[Triaged | None]:
+    """The batch intake's triage (``jiesu.orders.actions.receipts``): for each received order of
+    the batch, what ``_triage`` would write for it, by the same rules (``should_auto_dispatch``,
+    ``_auto_dispatch_args``, ``plan_dispatch``), for the caller to insert with the batch. None
+    where triage failed: that order waits, the caller queues the background task for it, and
+    the rest of the batch goes on (triage never blocks intake)."""
+    engine = runtime.engine()
+    config = runtime.dispatch_config()
+    calendar, limit_rows = load_deadline_config()
+    system = Actor.system()
+    out: list[Triaged | None] = []
+    for order in orders:
+        try:
+            result = engine.triage(order_input(order))
+            plan = None
+            if should_auto_dispatch(result, config):
+                kept = _snapshot(order)
+                args = _auto_dispatch_args(order, result)
+                try:
+                    lead, co = checked_units(args.pop("lead_unit"), args.pop("co_units"))
+                    plan = plan_dispatch(order=order, actor=system, lead=lead, co=co, at=at, calendar=calendar,
+                                         limit_rows=limit_rows, **args)
+                except DomainError as err:
+                    log.info("triage: order %s not auto-dispatched: %s", order.number, err)
+                    _restore(order, kept)
+            suggestion = TriageSuggestion(order=order, result=result.to_dict(), model_version=result.model_version or "",
+                                          confidence=result.confidence, auto_dispatched=plan is not None)
+            out.append(Triaged(suggestion=suggestion, dispatch=plan))
+        except Exception:
+            log.exception("triage of new order %s failed; queued for the task worker", order.number)
+            out.append(None)
+    return out
 
 
 def _snapshot(order: WorkOrder) -> tuple[dict[str, Any], dict[str, Any]]:

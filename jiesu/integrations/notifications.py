@@ -53,7 +53,7 @@ from jiesu.integrations.models import (
 )
 from jiesu.integrations.transports import DeliveryError, Transport
 from jiesu.orders.events import EventCode
-from jiesu.orders.models import Assignment, AssignmentRole, AssignmentState, Event, WorkOrder
+from jiesu.orders.models import Assignment, AssignmentRole, AssignmentState, Event, Requester, WorkOrder
 from jiesu.orders.states import IN_HANDLING, State
 
 log = logging.getLogger(__name__)
@@ -121,16 +121,19 @@ def _local(value: dt.datetime | None) -> str:
     return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def _requester_contacts(order: WorkOrder) -> list[tuple[str, str]]:
-    """(channel, address) per requester: SMS to a phone; e-mail to a requester who left only
-    an address (Open311); nothing to one who left neither. Each address once."""
-    found = []
-    for phone, email in order.requesters.order_by("-is_primary", "id").values_list("phone", "email"):
-        if phone:
-            found.append((NotifyChannel.SMS, phone))
-        elif email:
-            found.append((NotifyChannel.EMAIL, email))
-    return list(dict.fromkeys(found))
+def _requester_contacts(order_ids: Iterable[int]) -> dict[int, list[tuple[str, str]]]:
+    """(channel, address) per requester of each order, in one query: SMS to a phone; e-mail to
+    a requester who left only an address (Open311); nothing to one who left neither. Each
+    address once per order."""
+    found: dict[int, list[tuple[str, str]]] = {}
+    rows = (Requester.objects.filter(order_id__in=set(order_ids)).order_by("order_id", "-is_primary", "id")
+            .values_list("order_id", "phone", "email"))
+    for order_id, phone, email in rows:
+        contacts = found.setdefault(order_id, [])
+        contact = (NotifyChannel.SMS, phone) if phone else (NotifyChannel.EMAIL, email) if email else None
+        if contact and contact not in contacts:
+            contacts.append(contact)
+    return found
 
 
 def _unit_addresses(unit_ids: list[int]) -> dict[int, list[str]]:
@@ -143,8 +146,28 @@ def _unit_addresses(unit_ids: list[int]) -> dict[int, list[str]]:
     return found
 
 
-def plan(event: Event) -> list[Planned]:
-    """Who gets which message for one event (pure of side effects)."""
+@dataclass
+class Recipients:
+    """Who the events of one task may reach, read for all of them at once (two queries, not
+    one per event): each order's requester contacts, and the handlers' addresses of each
+    order's live assignments."""
+
+    contacts: dict[int, list[tuple[str, str]]]
+    assignments: dict[int, list[tuple[int, str, str, dt.datetime | None, dt.datetime, str]]]
+
+    @classmethod
+    def of(cls, events: list[Event]) -> Recipients:
+        to_requesters = [e.order_id for e in events if e.code in (EventCode.CREATED, EventCode.SUBMITTED,
+                                                                  EventCode.REPLIED)]
+        to_units = [e.order_id for e in events if e.code in (EventCode.DISPATCHED, EventCode.REOPENED)]
+        return cls(contacts=_requester_contacts(to_requesters) if to_requesters else {},
+                   assignments=_live_assignment_addresses(to_units) if to_units else {})
+
+
+def plan(event: Event, recipients: Recipients | None = None) -> list[Planned]:
+    """Who gets which message for one event (pure of side effects; ``recipients`` read for a
+    batch of events, else for this one)."""
+    recipients = recipients or Recipients.of([event])
     order = event.order
     base = {"number": order.number, "title": order.title or order.content[:40],
             "category": order.category.name if order.category else "", "address": order.address}
@@ -152,40 +175,53 @@ def plan(event: Event) -> list[Planned]:
     if code in (EventCode.CREATED, EventCode.SUBMITTED) and event.to_state == State.RECEIVED:
         if event.at < clock.now() - STALE:
             return []  # an imported order of last month: nobody wants that SMS now
-        return [Planned(K.RECEIVED, channel, to, base) for channel, to in _requester_contacts(order)]
+        return [Planned(K.RECEIVED, channel, to, base) for channel, to in recipients.contacts.get(order.pk, [])]
     if code == EventCode.REPLIED:
-        return [Planned(K.REPLIED, channel, to, base) for channel, to in _requester_contacts(order)]
+        return [Planned(K.REPLIED, channel, to, base) for channel, to in recipients.contacts.get(order.pk, [])]
     if code in (EventCode.DISPATCHED, EventCode.REOPENED):
         kind = K.ASSIGNED if code == EventCode.DISPATCHED else K.REOPENED
         return [Planned(kind, NotifyChannel.EMAIL, email,
                         {**base, "unit": unit, "role": str(AssignmentRole(role).label), "due": _local(due)})
-                for unit, role, due, email in _assignment_addresses(event)]
+                for unit, role, due, email in _assignment_addresses(event, recipients)]
     return []
 
 
-def _assignment_addresses(event: Event) -> list[tuple[str, str, dt.datetime | None, str]]:
+def _assignment_addresses(event: Event, recipients: Recipients) -> list[tuple[str, str, dt.datetime | None, str]]:
     """(unit name, role, due, e-mail) for each live assignment the event is about — reopened:
     the lead unit's; dispatched: this dispatch's — and each address of its unit's handlers and
-    leads (as ``_unit_addresses``: active users with an address, each once per assignment, by
-    user), assignments lead first. One query, from the memberships: an assignment whose unit
-    has no such address has no message."""
-    # All the assignment's conditions in one filter(): they are about the same assignment row.
-    mine = {"unit__assignments__order_id": event.order_id,
-            "unit__assignments__state__in": [AssignmentState.DISPATCHED, AssignmentState.ACCEPTED]}
-    if event.code == EventCode.REOPENED:
-        mine["unit__assignments__role"] = AssignmentRole.LEAD
-    else:
-        mine["unit__assignments__dispatched_at"] = event.at
-    rows = (Membership.objects.filter(role__in=HANDLER_ROLES, user__is_active=True, **mine).exclude(user__email="")
-            .order_by("-unit__assignments__role", "unit__assignments__id", "user_id")
-            .values_list("unit__assignments__id", "unit__name", "unit__assignments__role",
-                         "unit__assignments__due_at", "user__email"))
+    leads (active users with an address, each once per assignment, by user), assignments lead
+    first. An assignment whose unit has no such address has no message."""
     seen: set[tuple[int, str]] = set()
     found: list[tuple[str, str, dt.datetime | None, str]] = []
-    for assignment_id, unit, role, due, email in rows:
+    for assignment_id, unit, role, due, dispatched_at, email in recipients.assignments.get(event.order_id, []):
+        if event.code == EventCode.REOPENED and role != AssignmentRole.LEAD:
+            continue
+        if event.code == EventCode.DISPATCHED and dispatched_at != event.at:
+            continue  # an earlier dispatch's assignment (a re-dispatch names only its own)
         if (assignment_id, email) not in seen:
             seen.add((assignment_id, email))
             found.append((unit, role, due, email))
+    return found
+
+
+def _live_assignment_addresses(order_ids: list[int]) -> dict[int, list[tuple[int, str, str, dt.datetime | None,
+                                                                             dt.datetime, str]]]:
+    """Per order: (assignment id, unit name, role, due, dispatched at, e-mail) of each live
+    assignment and each handler or lead of its unit with an address, lead first, then by
+    assignment and user. One query, from the memberships."""
+    # All the assignment's conditions in one filter(): they are about the same assignment row.
+    rows = (Membership.objects.filter(role__in=HANDLER_ROLES, user__is_active=True,
+                                      unit__assignments__order_id__in=set(order_ids),
+                                      unit__assignments__state__in=[AssignmentState.DISPATCHED,
+                                                                    AssignmentState.ACCEPTED])
+            .exclude(user__email="")
+            .order_by("unit__assignments__order_id", "-unit__assignments__role", "unit__assignments__id", "user_id")
+            .values_list("unit__assignments__order_id", "unit__assignments__id", "unit__name",
+                         "unit__assignments__role", "unit__assignments__due_at", "unit__assignments__dispatched_at",
+                         "user__email"))
+    found: dict[int, list[tuple[int, str, str, dt.datetime | None, dt.datetime, str]]] = {}
+    for order_id, *row in rows:
+        found.setdefault(order_id, []).append(tuple(row))  # type: ignore[arg-type]
     return found
 
 
@@ -296,7 +332,8 @@ def fan_out_events(event_ids: list[int]) -> int:
     if not events:
         return 0
     now = clock.now()
-    planned = [(event, plan(event)) for event in events]
+    recipients = Recipients.of(events)
+    planned = [(event, plan(event, recipients)) for event in events]
     if not any(p for _e, p in planned):
         return 0
     templates = texts()

@@ -1,6 +1,9 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from jiesu.orders.models import Event, PersonalDataView, WorkOrder
+from jiesu.accounts.policy import Actor
+from jiesu.orders.actions import receipts
+from jiesu.orders.models import Event, IntakeReceipt, PersonalDataView, WorkOrder
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -43,3 +46,20 @@ class PersonalDataViewAdmin(ReadOnlyAdmin):
     list_filter = ["where"]
     search_fields = ["order__number", "user__username"]
     list_select_related = ["order", "user"]
+
+
+@admin.register(IntakeReceipt)
+class IntakeReceiptAdmin(ReadOnlyAdmin):
+    """Orders acknowledged with ``Prefer: respond-async``; a failed one is made again, after its
+    cause is fixed, with the action below (``receipts.retry_failed``)."""
+
+    list_display = ["id", "state", "received_at", "made_at", "order", "actor", "error"]
+    list_filter = ["state"]
+    search_fields = ["=id", "order__number"]
+    list_select_related = ["order", "actor"]
+    actions = ["make_again"]
+
+    @admin.action(description=_("Make the failed receipts again"))
+    def make_again(self, request, queryset) -> None:
+        done = receipts.retry_failed(actor=Actor.of(request.user), ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, _("%(n)s receipt(s) queued again.") % {"n": done})

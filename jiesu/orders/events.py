@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any
 
 from django.db import DatabaseError, transaction
+from django.db.models.signals import post_save
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -147,7 +148,8 @@ def announce_recorded(events: Iterable[Event]) -> None:
             log.error("listener %r failed on recorded events %s", receiver, [e[0] for e in batch],
                       exc_info=result)
     if not failed:
-        _held.recorded = frozenset(event_id for event_id, _order_id, _code in batch)
+        # Added to, not replaced: the batch intake announces several orders' events in one block.
+        _held.recorded = _held.recorded | frozenset(event_id for event_id, _order_id, _code in batch)
 
 
 def _announce(event_id: int, order_id: int, code: str) -> None:
@@ -174,6 +176,23 @@ def _send(events: list[tuple[int, int, str]], recorded: frozenset[int] = frozens
                 log.error("listener %r failed on events %s", receiver, [e[0] for e in batch], exc_info=result)
 
 
+def build(
+    *,
+    order: WorkOrder,
+    code: EventCode,
+    actor_id: int | None,
+    at,
+    from_state: str = "",
+    to_state: str = "",
+    reason: str = "",
+    assignment: Assignment | None = None,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    """The event, not yet saved: ``record`` saves one, ``record_all`` many at once."""
+    return Event(order=order, code=code.value, actor_id=actor_id, at=at, from_state=from_state, to_state=to_state,
+                 reason=reason, assignment=assignment, data=data or {})
+
+
 def record(
     *,
     order: WorkOrder,
@@ -193,16 +212,20 @@ def record(
     if code != EventCode.CREATED and not saved:
         order.updated_at = timezone.now()
         WorkOrder.objects.filter(pk=order.pk).update(updated_at=order.updated_at)
-    event = Event.objects.create(
-        order=order,
-        code=code.value,
-        actor_id=actor_id,
-        at=at,
-        from_state=from_state,
-        to_state=to_state,
-        reason=reason,
-        assignment=assignment,
-        data=data or {},
-    )
+    event = build(order=order, code=code, actor_id=actor_id, at=at, from_state=from_state, to_state=to_state,
+                  reason=reason, assignment=assignment, data=data)
+    event.save(force_insert=True)
     transaction.on_commit(partial(_announce, event.pk, order.pk, code.value), robust=True)
     return event
+
+
+def record_all(events: list[Event]) -> list[Event]:
+    """Append built events (``build``) of orders the caller has just inserted, in one INSERT:
+    the batch intake's. Each is announced after commit as ``record`` does, and its
+    ``post_save`` is sent as a save would (the Open311 sending listens there)."""
+    Event.objects.bulk_create(events)
+    for event in events:
+        post_save.send(sender=Event, instance=event, created=True, update_fields=None, raw=False,
+                       using=transaction.get_connection().alias)
+        transaction.on_commit(partial(_announce, event.pk, event.order_id, event.code), robust=True)
+    return events

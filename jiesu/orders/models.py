@@ -167,6 +167,47 @@ class IdempotencyKey(models.Model):
         constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotency_unique")]
 
 
+class ReceiptState(models.TextChoices):
+    PENDING = "pending", _("Acknowledged, being recorded")
+    MADE = "made", _("Recorded")
+    FAILED = "failed", _("Could not be recorded")
+
+
+class IntakeReceipt(models.Model):
+    """An order acknowledged before it is made (``POST /api/v1/orders`` with ``Prefer:
+    respond-async``): the request as it passed validation, committed before the answer left, so
+    that it survives a crash; the batch intake (``jiesu.orders.actions.receipts``) makes the
+    orders of many receipts at once and links each to its order. Nothing else writes here."""
+
+    owner = models.CharField(max_length=64)  # as IdempotencyKey.owner
+    key = models.CharField(max_length=128, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    payload = models.JSONField()
+    received_at = models.DateTimeField()
+    state = models.CharField(max_length=8, choices=ReceiptState.choices, default=ReceiptState.PENDING)
+    order = models.ForeignKey(WorkOrder, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    error = models.TextField(blank=True)
+    made_at = models.DateTimeField(null=True, blank=True)
+
+    # Not a field: ``receive_order`` sets it on the receipt it hands back for a retried key.
+    replayed = False
+
+    class Meta:
+        verbose_name = _("intake receipt")
+        verbose_name_plural = _("intake receipts")
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "key"], condition=~models.Q(key=""), name="receipt_key_unique"),
+        ]
+        indexes = [
+            # The batch intake's queue: only the pending ones, oldest first.
+            models.Index(fields=["id"], condition=models.Q(state="pending"), name="receipt_pending_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"receipt {self.pk} ({self.state})"
+
+
 def mask_phone(phone: str) -> str:
     """138****5678: enough to recognise, not enough to call."""
     p = phone.strip()

@@ -21,6 +21,7 @@ from jiesu.orders.models import (
     Event,
     Extension,
     ExtensionState,
+    IntakeReceipt,
     Reply,
     Requester,
     WorkOrder,
@@ -112,6 +113,15 @@ def order_page(
         return list(qs[start:stop])
 
     return search.newest(filters.q, fetch, lambda rows: len(rows) == stop - start, need=stop, narrowed=narrowed)
+
+
+def receipt(actor: Actor, receipt_id: int) -> IntakeReceipt:
+    """An intake receipt its sender (or an administrator) may see; NotFound otherwise, so that
+    receipt ids cannot be probed."""
+    found = IntakeReceipt.objects.filter(pk=receipt_id).first() if 0 < receipt_id < 2**63 else None
+    if found is None or not (actor.is_admin or (actor.user_id is not None and found.actor_id == actor.user_id)):
+        raise NotFound(_("No receipt %(id)s."), id=receipt_id)
+    return found
 
 
 def order_detail(actor: Actor, number: str) -> WorkOrder:

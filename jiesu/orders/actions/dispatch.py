@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from contextlib import nullcontext
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -34,14 +35,16 @@ def _unit(code: str | Unit) -> Unit:
     return unit
 
 
-def new_assignment(
+def build_assignment(
     *, order: WorkOrder, unit: Unit, role: str, actor_id: int | None, at: dt.datetime,
     calendar: WorkCalendar | None = None, limit_rows: list[LimitRow] | None = None,
 ) -> Assignment:
+    """An assignment with its deadlines (DESIGN §4), not yet saved: ``dispatch_order`` saves it,
+    the batch intake (``jiesu.orders.actions.receipts``) inserts many at once."""
     terms = deadlines.terms_for(request_type=order.request_type, urgency=order.urgency, category=order.category,
                                 rows=limit_rows)
     due = deadlines.compute_due(at, terms.handling, calendar)
-    return Assignment.objects.create(
+    return Assignment(
         order=order,
         unit=unit,
         role=role,
@@ -52,6 +55,82 @@ def new_assignment(
         due_at=due,
         original_due_at=due,
     )
+
+
+def checked_units(lead_unit: str | Unit, co_units: list[str] | list[Unit] | None) -> tuple[Unit, list[Unit]]:
+    """The lead and the co-handling units of a dispatch: active handling units, the lead not
+    among the co-units, at most 20 of them. Raises ``InvalidInput``."""
+    lead = _unit(lead_unit)
+    co = [_unit(unit) for unit in _distinct(co_units or []) if _code(unit) != lead.code]
+    if len(co) > 20:
+        raise InvalidInput(_("Too many co-handling units."), field="co_units")
+    return lead, co
+
+
+def checked_category(code: str | Category) -> Category:
+    category = code if isinstance(code, Category) else Category.objects.filter(code=code, is_active=True).first()
+    if category is None or not category.is_active:
+        raise InvalidInput(_("Unknown category “%(code)s”."), field="category", code=str(code)[:40])
+    return category
+
+
+def checked_area(code: str | Area) -> Area:
+    area = code if isinstance(code, Area) else Area.objects.filter(code=code).first()
+    if area is None:
+        raise InvalidInput(_("Unknown area “%(code)s”."), field="area", code=str(code)[:40])
+    return area
+
+
+def dispatched_data(*, order: WorkOrder, lead: Unit, co: list[Unit], due_at: dt.datetime, source: str,
+                    data: dict | None) -> dict:
+    """The "dispatched" event's payload, whoever writes it."""
+    return {
+        "lead": lead.code, "co": [u.code for u in co], "due_at": due_at.isoformat(),
+        "category": order.category.code if order.category else None,
+        "area": order.area.code if order.area else None,
+        "redispatch": source == State.RETURNED,
+        **(data or {}),
+    }
+
+
+@dataclass
+class DispatchPlan:
+    """What a dispatch writes, checked and built but not saved: the order's new state, due date,
+    category and area are set on the order; the assignments (lead first) and the event's
+    payload are here."""
+
+    at: dt.datetime
+    source: str
+    assignments: list[Assignment]
+    data: dict
+
+
+def plan_dispatch(
+    *, order: WorkOrder, actor: Actor, lead: Unit, co: list[Unit], at: dt.datetime,
+    category_code: str | Category | None = None, area_code: str | Area | None = None, data: dict | None = None,
+    calendar: WorkCalendar | None = None, limit_rows: list[LimitRow] | None = None,
+) -> DispatchPlan:
+    """The one set of rules of a dispatch (permission, state, category, area, deadlines), for
+    ``dispatch_order`` and for the batch intake, which inserts many plans at once. Raises before
+    it changes ``order`` when a check fails, except for the category and area it has set."""
+    require(actor, Action.DISPATCH, order)
+    guard_move(order, State.DISPATCHED, _("dispatched"))
+    if category_code:
+        order.category = checked_category(category_code)
+    if area_code:
+        order.area = checked_area(area_code)
+    if calendar is None or limit_rows is None:
+        calendar, limit_rows = deadlines.load_config()
+    made = [
+        build_assignment(order=order, unit=unit, role=role, actor_id=actor.user_id, at=at, calendar=calendar,
+                         limit_rows=limit_rows)
+        for unit, role in [(lead, AssignmentRole.LEAD), *((u, AssignmentRole.CO) for u in co)]
+    ]
+    source = order.state
+    order.state, order.due_at = State.DISPATCHED, made[0].due_at
+    return DispatchPlan(at=at, source=source, assignments=made,
+                        data=dispatched_data(order=order, lead=lead, co=co, due_at=made[0].due_at, source=source,
+                                             data=data))
 
 
 def dispatch_order(
@@ -76,31 +155,15 @@ def dispatch_order(
     again, and it has no assignments to cancel; the caller's transaction (or savepoint) is the
     one this dispatch commits or rolls back with."""
     note = clean_text(note, field="note", label=_("the note"), required=False, max_length=MAX_REASON)
-    lead = _unit(lead_unit)
-    co = [_unit(unit) for unit in _distinct(co_units or []) if _code(unit) != lead.code]
-    if len(co) > 20:
-        raise InvalidInput(_("Too many co-handling units."), field="co_units")
+    lead, co = checked_units(lead_unit, co_units)
     if new_order is not None and not transaction.get_connection().in_atomic_block:
         raise RuntimeError("dispatch_order(new_order=…) must run in the transaction that created the order")
     # With new_order, no block of its own: a refusal (all come before the first write) must not
     # doom the caller's transaction, which a savepoint-less atomic block would do.
     with transaction.atomic() if new_order is None else nullcontext():
         order = lock_order(number) if new_order is None else new_order
-        require(actor, Action.DISPATCH, order)
-        guard_move(order, State.DISPATCHED, _("dispatched"))
-        if category_code:
-            category = category_code if isinstance(category_code, Category) else Category.objects.filter(
-                code=category_code, is_active=True).first()
-            if category is None or not category.is_active:
-                raise InvalidInput(_("Unknown category “%(code)s”."), field="category", code=str(category_code)[:40])
-            order.category = category
-        if area_code:
-            area = area_code if isinstance(area_code, Area) else Area.objects.filter(code=area_code).first()
-            if area is None:
-                raise InvalidInput(_("Unknown area “%(code)s”."), field="area", code=str(area_code)[:40])
-            order.area = area
-        now = clock.now()
-        source = order.state
+        plan = plan_dispatch(order=order, actor=actor, lead=lead, co=co, category_code=category_code,
+                             area_code=area_code, at=clock.now(), data=data)
         if new_order is None:
             previous = list(
                 order.assignments.exclude(state__in=[AssignmentState.CANCELLED, AssignmentState.RETURNED])
@@ -108,25 +171,13 @@ def dispatch_order(
             for old in previous:
                 old.state = AssignmentState.CANCELLED
                 old.save(update_fields=["state"])
-        calendar, limit_rows = deadlines.load_config()
-        made = [
-            new_assignment(order=order, unit=unit, role=role, actor_id=actor.user_id, at=now, calendar=calendar,
-                           limit_rows=limit_rows)
-            for unit, role in [(lead, AssignmentRole.LEAD), *((u, AssignmentRole.CO) for u in co)]
-        ]
-        lead_assignment = made[0]
-        order.state, order.due_at = State.DISPATCHED, lead_assignment.due_at
+        made = plan.assignments
+        for assignment in made:
+            assignment.save(force_insert=True)
         order.save(update_fields=["state", "due_at", "category", "area", "updated_at"])
         event = record(
-            order=order, code=EventCode.DISPATCHED, actor_id=actor.user_id, at=now, from_state=source,
-            to_state=State.DISPATCHED, reason=note, assignment=lead_assignment, saved=True,
-            data={
-                "lead": lead.code, "co": [u.code for u in co], "due_at": lead_assignment.due_at.isoformat(),
-                "category": order.category.code if order.category else None,
-                "area": order.area.code if order.area else None,
-                "redispatch": source == State.RETURNED,
-                **(data or {}),
-            },
+            order=order, code=EventCode.DISPATCHED, actor_id=actor.user_id, at=plan.at, from_state=plan.source,
+            to_state=State.DISPATCHED, reason=note, assignment=made[0], saved=True, data=plan.data,
         )
         if new_order is not None and new_order.written is not None:
             # What the create answer presents (selectors.created_order_detail) without a read.

@@ -178,7 +178,7 @@ def reopens(resolution: str, satisfaction: str) -> bool:
 
 def _send_back(order: WorkOrder, actor: Actor, now) -> None:
     """重办: the lead unit gets the order again with a fresh deadline, to accept anew."""
-    from jiesu.orders.actions.dispatch import new_assignment
+    from jiesu.orders.actions.dispatch import build_assignment
 
     # The unit that replied last, not one that returned the order earlier.
     lead = (
@@ -191,7 +191,8 @@ def _send_back(order: WorkOrder, actor: Actor, now) -> None:
         raise IllegalTransition(_("Order %(number)s has no lead unit to reopen it to."), number=order.number)
     lead.state = AssignmentState.CANCELLED
     lead.save(update_fields=["state"])
-    fresh = new_assignment(order=order, unit=lead.unit, role=AssignmentRole.LEAD, actor_id=actor.user_id, at=now)
+    fresh = build_assignment(order=order, unit=lead.unit, role=AssignmentRole.LEAD, actor_id=actor.user_id, at=now)
+    fresh.save(force_insert=True)
     order.state, order.due_at, order.closed_at = State.REOPENED, fresh.due_at, None
     order.reopen_count += 1
     # A new handling round gets a new callback round with the full number of tries.

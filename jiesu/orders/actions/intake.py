@@ -122,20 +122,25 @@ def _coordinate(value, *, field: str, low: int, high: int) -> Decimal | None:
 
 def next_number(at: dt.datetime) -> str:
     """YYYYMMDD + a 6-digit sequence of the day (Asia/Shanghai)."""
+    return next_numbers(at, 1)[0]
+
+
+def next_numbers(at: dt.datetime, count: int) -> list[str]:
+    """``count`` consecutive numbers of ``at``'s day (Asia/Shanghai), taken in one statement."""
     day = at.astimezone(SHANGHAI).date()
     # One statement (SQLite ≥ 3.35 and PostgreSQL both have upsert … RETURNING) instead of
     # insert-if-missing, increment and read back: three round trips on every intake. The
     # conflicting row is locked until the transaction ends, so numbers never repeat.
     q = connection.ops.quote_name
     table = q(DaySequence._meta.db_table)
-    sql = (f"INSERT INTO {table} ({q('day')}, {q('last')}) VALUES (%s, 1) "  # noqa: S608 (our own names)
-           f"ON CONFLICT ({q('day')}) DO UPDATE SET {q('last')} = {table}.{q('last')} + 1 RETURNING {q('last')}")
+    sql = (f"INSERT INTO {table} ({q('day')}, {q('last')}) VALUES (%s, %s) "  # noqa: S608 (our own names)
+           f"ON CONFLICT ({q('day')}) DO UPDATE SET {q('last')} = {table}.{q('last')} + %s RETURNING {q('last')}")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [connection.ops.adapt_datefield_value(day)])
-        seq = cursor.fetchone()[0]
-    if seq >= numbering.DAY_FACTOR:
+        cursor.execute(sql, [connection.ops.adapt_datefield_value(day), count, count])
+        last = cursor.fetchone()[0]
+    if last >= numbering.DAY_FACTOR:
         raise InvalidInput(_("The day's order numbers are exhausted."))
-    return numbering.format_number(day, seq)
+    return [numbering.format_number(day, seq) for seq in range(last - count + 1, last + 1)]
 
 
 def _validated(
@@ -237,8 +242,21 @@ def create_order(
         latitude=latitude,
         longitude=longitude,
     )
-    owner = idempotency_owner or (f"user:{actor.user_id}" if actor.user_id else "public")
-    key = (idempotency_key or "").strip()[:128]
+    return make_order(actor=actor, fields=fields, confidential=confidential, draft=draft, proactive=proactive,
+                      owner=idempotency_owner or owner_of(actor), key=idempotency_key)
+
+
+def owner_of(actor: Actor) -> str:
+    """Whose idempotency keys these are: a user's own, or the public's."""
+    return f"user:{actor.user_id}" if actor.user_id else "public"
+
+
+def make_order(*, actor: Actor, fields: dict, confidential: bool, draft: bool, owner: str, key: str | None,
+               proactive: bool = False, received_at: dt.datetime | None = None) -> WorkOrder:
+    """The write of ``create_order``, its checks done (``fields`` from ``_validated``). The batch
+    intake makes an order this way when its batch could not (``received_at``: when it was
+    acknowledged)."""
+    key = (key or "").strip()[:128]
     if key:
         existing = IdempotencyKey.objects.filter(owner=owner, key=key).select_related("order").first()
         if existing:
@@ -246,7 +264,8 @@ def create_order(
             return existing.order
     try:
         with together(), transaction.atomic():
-            order = _insert(actor=actor, fields=fields, confidential=confidential, draft=draft, proactive=proactive)
+            order = _insert(actor=actor, fields=fields, confidential=confidential, draft=draft, proactive=proactive,
+                            received_at=received_at)
             if proactive:
                 # A district centre's analyst opens items in their own district only.
                 require(actor, Action.CREATE_PROACTIVE, order)
@@ -269,34 +288,47 @@ def create_order(
     return order
 
 
-def _insert(*, actor: Actor, fields: dict, confidential: bool, draft: bool, proactive: bool = False) -> WorkOrder:
-    now = clock.now()
-    requesters = fields.pop("requesters")
-    state = State.DRAFT if draft else State.RECEIVED
-    order = WorkOrder.objects.create(
-        number=next_number(now),
-        state=state,
-        received_at=now,
-        triage_due_at=now + dt.timedelta(hours=TRIAGE_HOURS),
-        created_by_id=actor.user_id,
+def new_order(*, number: str, actor_id: int | None, fields: dict, confidential: bool, draft: bool,
+              at: dt.datetime) -> WorkOrder:
+    """The order row of validated ``fields`` (``_validated``, without the requesters), not yet
+    saved: ``_insert`` saves one, the batch intake (``jiesu.orders.actions.receipts``) many."""
+    order = WorkOrder(
+        number=number,
+        state=State.DRAFT if draft else State.RECEIVED,
+        received_at=at,
+        triage_due_at=at + dt.timedelta(hours=TRIAGE_HOURS),
+        created_by_id=actor_id,
         is_confidential=confidential or fields["request_type"] == RequestType.REPORT,
         **fields,
     )
-    people = Requester.objects.bulk_create(
-        [
-            Requester(order=order, phone=phone, name=name, wants_confidential=conf, email=email, is_primary=i == 0)
-            for i, (phone, name, conf, email) in enumerate(requesters)
-        ]
-    )
-    event = record(
-        order=order,
-        code=EventCode.CREATED,
-        actor_id=actor.user_id,
-        at=now,
-        to_state=state,
-        data={"channel": order.channel, "request_type": order.request_type, "requesters": len(requesters),
-              **({"proactive": True} if proactive else {})},
-    )
+    order.give_id()
+    return order
+
+
+def new_requesters(order: WorkOrder, requesters: list[tuple[str, str, bool, str]]) -> list[Requester]:
+    """The requester rows of a new order, the first one primary, not yet saved."""
+    return [
+        Requester(order=order, phone=phone, name=name, wants_confidential=conf, email=email, is_primary=i == 0)
+        for i, (phone, name, conf, email) in enumerate(requesters)
+    ]
+
+
+def created_data(order: WorkOrder, *, requesters: int, proactive: bool = False) -> dict:
+    """The "created" event's payload, whoever writes it."""
+    return {"channel": order.channel, "request_type": order.request_type, "requesters": requesters,
+            **({"proactive": True} if proactive else {})}
+
+
+def _insert(*, actor: Actor, fields: dict, confidential: bool, draft: bool, proactive: bool = False,
+            received_at: dt.datetime | None = None) -> WorkOrder:
+    now = received_at or clock.now()
+    requesters = fields.pop("requesters")
+    order = new_order(number=next_number(now), actor_id=actor.user_id, fields=fields, confidential=confidential,
+                      draft=draft, at=now)
+    order.save(force_insert=True)
+    people = Requester.objects.bulk_create(new_requesters(order, requesters))
+    event = record(order=order, code=EventCode.CREATED, actor_id=actor.user_id, at=now, to_state=order.state,
+                   data=created_data(order, requesters=len(requesters), proactive=proactive))
     # In the model's order (primary first), as a prefetch would give them.
     order.written = (sorted(people, key=lambda r: (not r.is_primary, r.pk)), [event], [])
     # In the same transaction: an order is findable exactly when it exists.

@@ -1,5 +1,5 @@
-"""`jiesu check`: Django's system checks, the database (and its read replica, if any), and the
-working-day calendar."""
+"""`jiesu check`: Django's system checks, the database (and its read replica, if any), the
+working-day calendar, and acknowledged orders not yet recorded."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ class Command(BaseCommand):
                     f"the {today.year + 1} holiday schedule is not entered yet; deadlines past "
                     f"{today.year}-12-31 count Monday–Friday only until it is"
                 )
+            self._receipts(problems, warnings)
         self.stdout.write(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
         if replica.configured():
             self._replica(problems, warnings)
@@ -47,6 +48,20 @@ class Command(BaseCommand):
         if problems:
             raise CommandError("; ".join(problems))
         self.stdout.write(self.style.SUCCESS("ok"))
+
+    def _receipts(self, problems: list[str], warnings: list[str]) -> None:
+        """Orders acknowledged with ``Prefer: respond-async`` that are not made: failed ones wait
+        for an administrator (admin: Intake receipts, "make again"); pending ones older than a
+        minute mean no ``jiesu worker`` is making them."""
+        from jiesu.orders.models import IntakeReceipt, ReceiptState
+
+        failed = IntakeReceipt.objects.filter(state=ReceiptState.FAILED).count()
+        if failed:
+            problems.append(f"{failed} acknowledged order(s) could not be recorded: see the admin, Intake receipts")
+        stuck = IntakeReceipt.objects.filter(state=ReceiptState.PENDING,
+                                             received_at__lt=clock.now() - dt.timedelta(minutes=1)).count()
+        if stuck:
+            warnings.append(f"{stuck} acknowledged order(s) waiting over a minute: is `jiesu worker` running?")
 
     def _replica(self, problems: list[str], warnings: list[str]) -> None:
         """The replica answers, is a standby, and how far its replay is behind (the insight

@@ -1,6 +1,7 @@
 """``jiesu worker``: django-tasks' database worker that claims tasks in one statement each
 (jiesu.ops.worker) and recovers the tasks of crashed workers (jiesu.ops.tasks_recovery) at
-start and then every ``--recover-every`` seconds."""
+start and then every ``--recover-every`` seconds. A thread of its own makes the orders
+acknowledged with ``Prefer: respond-async``, in batches (jiesu.orders.actions.receipts)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django_tasks_db.management.commands import db_worker
 
 from jiesu.ops.tasks_recovery import requeue_orphans, this_worker_id
 from jiesu.ops.worker import CLAIM_SIZE, ClaimingWorker
+from jiesu.orders.actions import receipts
 
 
 class Command(db_worker.Command):
@@ -23,8 +25,11 @@ class Command(db_worker.Command):
         parser.add_argument("--recover-every", type=float, default=60.0)
         parser.add_argument("--claim", type=int, default=CLAIM_SIZE,
                             help="tasks claimed at once (one statement; default: %(default)s)")
+        parser.add_argument("--intake-every", type=float, default=0.1,
+                            help="seconds between looks for orders acknowledged with Prefer: respond-async "
+                                 "(jiesu.orders.actions.receipts; 0: not in this worker; default: %(default)s)")
 
-    def handle(self, *args, **options):  # type: ignore[override]  # adds --recover-every, --claim
+    def handle(self, *args, **options):  # type: ignore[override]  # adds --recover-every, --claim, --intake-every
         recover_every = float(options["recover_every"])
         requeue_orphans()
         stop = threading.Event()
@@ -38,6 +43,10 @@ class Command(db_worker.Command):
 
         if recover_every > 0:
             threading.Thread(target=recover, daemon=True, name="jiesu-task-recovery").start()
+        intake_every = float(options["intake_every"])
+        if intake_every > 0:
+            threading.Thread(target=receipts.drain, args=(stop,), kwargs={"idle": intake_every}, daemon=True,
+                             name="jiesu-batch-intake").start()
         try:
             self.run_worker(**options)
         finally:

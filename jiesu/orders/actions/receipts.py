@@ -1,0 +1,320 @@
+"""受理回执: an order acknowledged at once and made, with many others, a moment later.
+
+Why: an order made one at a time costs about twenty statements through the ORM, each paying
+Django's and the driver's per-statement price; on 2 cores that caps intake near 50–80 orders a
+second (docs/benchmarks.md). A client that can wait for its order number (an app, a web form, a
+partner's system, a surge of calls) sends ``Prefer: respond-async`` (RFC 7240): the request is
+validated exactly as ``create_order`` validates it, stored as one ``IntakeReceipt`` row, and
+acknowledged (202) when that row is committed, so an acknowledged request survives a crash. The
+task worker's batch intake (``make_received_orders``, run by ``jiesu worker``) then makes the
+orders of up to ``BATCH`` receipts in one transaction: the same rows as ``create_order`` —
+number, requesters, "created" event, search words, triage with auto-dispatch and deadlines, the
+suggestion, the idempotency key, the notification task — by the same rules (the builders in
+``intake``, ``dispatch`` and ``jiesu.dispatch.services``), one INSERT per table.
+
+What is never lost: a receipt is pending until the transaction that made its order commits (the
+order and the receipt's link are one commit). A batch that fails is made again one receipt at a
+time, each through ``intake.make_order``; a receipt that still cannot be made is kept as
+``failed`` with the error, reported by ``jiesu check``, and can be retried from the admin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections import defaultdict
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db.models.signals import post_save
+from django.utils.translation import gettext_lazy as _
+
+from jiesu import clock
+from jiesu.accounts.policy import Action, Actor
+from jiesu.catalogue.models import Urgency
+from jiesu.deadlines.calendar import SHANGHAI
+from jiesu.orders import events as order_events
+from jiesu.orders.actions.base import after_commit, require
+from jiesu.orders.actions.intake import (
+    RequesterInput,
+    _validated,
+    created_data,
+    make_order,
+    new_order,
+    new_requesters,
+    next_numbers,
+    owner_of,
+    queue_triage,
+)
+from jiesu.orders.errors import DomainError, NotAllowed
+from jiesu.orders.events import EventCode, announce_recorded, together
+from jiesu.orders.models import (
+    Assignment,
+    Event,
+    IdempotencyKey,
+    IntakeReceipt,
+    ReceiptState,
+    Requester,
+    WorkOrder,
+)
+from jiesu.orders.states import State
+
+log = logging.getLogger("jiesu.orders")
+
+# Receipts made per transaction. Larger batches cost less per order but hold the day's number
+# row longer (every synchronous intake of the day waits for it); 200 orders take ~0.5 s.
+BATCH = 200
+
+
+def receive_order(
+    *,
+    actor: Actor,
+    request_type: str,
+    channel: str,
+    content: str,
+    requesters: list[RequesterInput],
+    urgency: str = Urgency.NORMAL,
+    title: str = "",
+    address: str = "",
+    category_code: str | None = None,
+    area_code: str | None = None,
+    latitude=None,
+    longitude=None,
+    confidential: bool = False,
+    draft: bool = False,
+    idempotency_key: str | None = None,
+) -> IntakeReceipt:
+    """Acknowledge an order to be made in the next batch (Art. 10): checked as ``create_order``
+    checks it, so that a bad request is refused now and nothing is stored. With an idempotency
+    key, a retry answers the first receipt (``replayed``), or the order a synchronous request
+    with that key already made (an unsaved receipt in state ``made``)."""
+    require(actor, Action.CREATE)
+    given: dict[str, Any] = {
+        "request_type": request_type, "channel": channel, "content": content, "urgency": urgency, "title": title,
+        "address": address, "category_code": category_code, "area_code": area_code,
+        "latitude": None if latitude in (None, "") else str(latitude),
+        "longitude": None if longitude in (None, "") else str(longitude),
+    }
+    _validated(proactive=False, requesters=requesters, **given)
+    payload = {**given, "confidential": bool(confidential), "draft": bool(draft),
+               "requesters": [[r.phone, r.name, bool(r.wants_confidential), r.email] for r in requesters]}
+    owner, key = owner_of(actor), (idempotency_key or "").strip()[:128]
+    if key and (earlier := _earlier(owner, key)) is not None:
+        return earlier
+    try:
+        with transaction.atomic():
+            return IntakeReceipt.objects.create(owner=owner, key=key, actor_id=actor.user_id, payload=payload,
+                                                received_at=clock.now())
+    except IntegrityError:
+        # A concurrent retry with the same key won the race: answer its receipt.
+        if key and (earlier := _earlier(owner, key)) is not None:
+            return earlier
+        raise
+
+
+def _earlier(owner: str, key: str) -> IntakeReceipt | None:
+    receipt = IntakeReceipt.objects.filter(owner=owner, key=key).select_related("order").first()
+    if receipt is None:
+        made = IdempotencyKey.objects.filter(owner=owner, key=key).select_related("order").first()
+        if made is None:
+            return None
+        receipt = IntakeReceipt(owner=owner, key=key, state=ReceiptState.MADE, order=made.order)
+    receipt.replayed = True
+    return receipt
+
+
+def make_received_orders(*, limit: int = BATCH) -> int:
+    """Make the orders of up to ``limit`` pending receipts, oldest first, in one transaction.
+    Returns how many receipts it took (0: none pending). Concurrent callers take disjoint
+    receipts on PostgreSQL (``SKIP LOCKED``); SQLite runs one writer at a time anyway."""
+    if not transaction.get_connection().in_atomic_block and not IntakeReceipt.objects.filter(
+            state=ReceiptState.PENDING).exists():
+        # A look first, outside any transaction: on SQLite the transaction below takes the
+        # database's write lock (BEGIN IMMEDIATE), which an idle worker looking ten times a
+        # second must not take from the desks.
+        return 0
+    with together(), transaction.atomic():
+        receipts = list(IntakeReceipt.objects.select_for_update(skip_locked=True)
+                        .filter(state=ReceiptState.PENDING).order_by("id")[:limit])
+        if not receipts:
+            return 0
+        now = clock.now()
+        try:
+            with transaction.atomic():
+                recorded = _make_batch(receipts, now)
+        except Exception:
+            log.exception("batch intake: a batch of %s receipts failed; making them one by one", len(receipts))
+            for receipt in receipts:
+                receipt.state, receipt.order, receipt.made_at = ReceiptState.PENDING, None, None
+            _make_each(receipts, now)
+        else:
+            # Last: the batch's notification task, in this transaction (as intake's).
+            announce_recorded(recorded)
+    return len(receipts)
+
+
+def _fields(payload: dict[str, Any]) -> dict[str, Any]:
+    people = [RequesterInput(phone=p, name=n, wants_confidential=c, email=e) for p, n, c, e in payload["requesters"]]
+    given = {k: v for k, v in payload.items() if k not in ("requesters", "confidential", "draft")}
+    return _validated(proactive=False, requesters=people, **given)
+
+
+def _make_batch(receipts: list[IntakeReceipt], now: dt.datetime) -> list[Event]:
+    """The orders of ``receipts``, one INSERT per table. Receipts whose request no longer passes
+    validation (the catalogue changed since) go through ``_make_each``. Answers the events
+    recorded, for ``announce_recorded``."""
+    ready: list[tuple[IntakeReceipt, dict[str, Any]]] = []
+    odd: list[IntakeReceipt] = []
+    for receipt in receipts:
+        try:
+            ready.append((receipt, _fields(receipt.payload)))
+        except DomainError:
+            odd.append(receipt)
+    # A key a synchronous request has already used: that request's order is this receipt's.
+    keys = {r.key for r, _f in ready if r.key}
+    used = {(k.owner, k.key): k.order_id for k in IdempotencyKey.objects.filter(key__in=keys)} if keys else {}
+    for receipt, _f in ready:
+        if (receipt.owner, receipt.key) in used:
+            receipt.state, receipt.order_id, receipt.made_at = ReceiptState.MADE, used[receipt.owner, receipt.key], now
+    ready = [(r, f) for r, f in ready if r.state == ReceiptState.PENDING]
+
+    orders: list[WorkOrder] = []
+    people: list[Requester] = []
+    created: list[Event] = []
+    by_day: dict[dt.date, list[tuple[IntakeReceipt, dict[str, Any]]]] = defaultdict(list)
+    for receipt, fields in ready:
+        by_day[receipt.received_at.astimezone(SHANGHAI).date()].append((receipt, fields))
+    for _day, items in sorted(by_day.items()):
+        # Numbered on the day it was received, as if it had been made then.
+        numbers = next_numbers(items[0][0].received_at, len(items))
+        for (receipt, fields), number in zip(items, numbers, strict=True):
+            who = fields.pop("requesters")
+            order = new_order(number=number, actor_id=receipt.actor_id, fields=fields,
+                              confidential=receipt.payload["confidential"], draft=receipt.payload["draft"],
+                              at=receipt.received_at)
+            receipt.order, receipt.state, receipt.made_at = order, ReceiptState.MADE, now
+            orders.append(order)
+            people += new_requesters(order, who)
+            created.append(order_events.build(order=order, code=EventCode.CREATED, actor_id=receipt.actor_id,
+                                              at=receipt.received_at, to_state=order.state,
+                                              data=created_data(order, requesters=len(who))))
+
+    received = [o for o in orders if o.state == State.RECEIVED]
+    triaged = _triage(received, now)
+    waiting = [o.pk for o, t in zip(received, triaged, strict=True) if t is None]
+    plans = [(o, t.dispatch) for o, t in zip(received, triaged, strict=True) if t is not None and t.dispatch]
+
+    WorkOrder.objects.bulk_create(orders)
+    _saved(WorkOrder, orders)  # what a save tells its listeners (the dashboard's day marks)
+    Requester.objects.bulk_create(people)
+    assignments = [a for _o, plan in plans for a in plan.assignments]
+    Assignment.objects.bulk_create(assignments)
+    _saved(Assignment, assignments)
+    dispatched = [order_events.build(order=o, code=EventCode.DISPATCHED, actor_id=None, at=plan.at,
+                                     from_state=plan.source, to_state=State.DISPATCHED,
+                                     assignment=plan.assignments[0], data=plan.data) for o, plan in plans]
+    recorded = order_events.record_all([*created, *dispatched])
+    from jiesu.search.services import index_new_orders
+
+    index_new_orders(orders)  # findable exactly when it exists, as intake's
+    if any(t is not None for t in triaged):
+        from jiesu.dispatch.models import TriageSuggestion
+
+        TriageSuggestion.objects.bulk_create([t.suggestion for t in triaged if t is not None])
+    IdempotencyKey.objects.bulk_create([IdempotencyKey(owner=r.owner, key=r.key, order=r.order)
+                                        for r, _f in ready if r.key])
+    _mark_made([r for r in receipts if r.state == ReceiptState.MADE], now)
+    for order_id in waiting:
+        after_commit(partial(queue_triage, order_id))
+    if odd:
+        _make_each(odd, now)
+    return recorded
+
+
+def _mark_made(receipts: list[IntakeReceipt], now: dt.datetime) -> None:
+    """Each receipt's order in one UPDATE joined to a VALUES list (PostgreSQL, SQLite ≥ 3.33):
+    ``bulk_update`` writes a CASE per row and field, a third of a batch's CPU in the profile."""
+    if not receipts:
+        return
+    q = connection.ops.quote_name
+    table = q(IntakeReceipt._meta.db_table)
+    rows = ", ".join(["(%s, %s)"] * len(receipts))
+    sql = (f"UPDATE {table} SET {q('state')} = %s, {q('made_at')} = %s, {q('order_id')} = v.column2 "  # noqa: S608
+           f"FROM (VALUES {rows}) AS v WHERE {table}.{q('id')} = v.column1")
+    params: list[Any] = [ReceiptState.MADE.value, connection.ops.adapt_datetimefield_value(now)]
+    for receipt in receipts:
+        params += [receipt.pk, receipt.order_id]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _triage(orders: list[WorkOrder], now: dt.datetime) -> list[Any]:
+    """Smart dispatch's batch triage (None for each order when inline triage is off: they are
+    queued for the task worker, as intake's)."""
+    if not orders or not settings.JIESU.get("INLINE_TRIAGE", True):
+        return [None] * len(orders)
+    from jiesu.dispatch.services import triage_new_orders
+
+    return triage_new_orders(orders, at=now)
+
+
+def _saved(model: type, rows: list) -> None:
+    alias = transaction.get_connection().alias
+    for row in rows:
+        post_save.send(sender=model, instance=row, created=True, update_fields=None, raw=False, using=alias)
+
+
+def _make_each(receipts: list[IntakeReceipt], now: dt.datetime) -> None:
+    """One receipt at a time, each in a savepoint, through ``make_order``. A request the
+    catalogue no longer accepts (a category or area removed since it was acknowledged) is made
+    without them, for a dispatcher to classify; what still fails is kept as ``failed``."""
+    for receipt in receipts:
+        try:
+            with transaction.atomic():
+                order = _make_one(receipt)
+            receipt.state, receipt.order, receipt.made_at, receipt.error = ReceiptState.MADE, order, now, ""
+        except Exception as err:
+            log.exception("batch intake: receipt %s could not be made", receipt.pk)
+            receipt.state, receipt.error = ReceiptState.FAILED, f"{type(err).__name__}: {err}"[:2000]
+        receipt.save(update_fields=["state", "order", "made_at", "error"])
+
+
+def _make_one(receipt: IntakeReceipt) -> WorkOrder:
+    payload = receipt.payload
+    try:
+        fields = _fields(payload)
+    except DomainError:
+        fields = _fields({**payload, "category_code": None, "area_code": None})
+    # The permission was checked when the request was acknowledged; a role lost since does not
+    # undo an acknowledged order.
+    actor = Actor(user_id=receipt.actor_id, is_admin=False)
+    return make_order(actor=actor, fields=fields, confidential=payload["confidential"], draft=payload["draft"],
+                      owner=receipt.owner, key=receipt.key, received_at=receipt.received_at)
+
+
+def retry_failed(*, actor: Actor, ids: list[int]) -> int:
+    """Put failed receipts back in the queue (the admin's action, after fixing the cause)."""
+    if not actor.is_admin:
+        raise NotAllowed(_("Only an administrator may put failed receipts back in the queue."))
+    return IntakeReceipt.objects.filter(pk__in=ids, state=ReceiptState.FAILED).update(
+        state=ReceiptState.PENDING, error="")
+
+
+def drain(stop: threading.Event, *, idle: float) -> None:
+    """Make received orders until ``stop`` is set: at once while receipts are pending, else
+    every ``idle`` seconds (``jiesu worker`` runs this in a thread of its own). A failure is
+    logged and tried again after a second; the receipts stay pending meanwhile."""
+    while not stop.is_set():
+        try:
+            made = make_received_orders()
+        except Exception:
+            log.exception("batch intake failed; trying again")
+            made = 0
+            stop.wait(max(idle, 1.0))
+        finally:
+            close_old_connections()
+        if not made:
+            stop.wait(idle)
