@@ -5,10 +5,13 @@ For each database (SQLite in WAL mode; PostgreSQL when ``JIESU_CRASH_PG_URL`` is
 1. a fresh database, migrated, with one call-taker and an API token;
 2. ``jiesu serve`` (gunicorn workers + the task worker) in its own process group;
 3. several client threads POST /api/v1/orders with a fresh ``Idempotency-Key`` each, and retry a
-   request that got no answer with the *same* key, as a well-behaved client does;
+   request that got no answer with the *same* key, as a well-behaved client does; every other
+   client sends ``Prefer: respond-async`` and is acknowledged with a receipt (202), which the
+   task worker's batch intake makes into an order later;
 4. meanwhile a supervisor SIGKILLs the whole process group several times (mid-request, mid-
    commit, wherever it happens to be) and starts it again;
-5. then, with the server stopped, every acknowledged (2xx) order is looked up in the database
+5. then, with the server stopped, the receipts still pending are made (as a restarted worker
+   would make them), and every acknowledged (2xx) order or receipt is looked up in the database
    with its idempotency key and its "created" event; orders that were created but whose
    answer never reached the client are counted; no key may have made two orders; orders whose
    notification task is missing are counted (``orders_without_notification_task``: 0 since
@@ -73,9 +76,19 @@ def phase_setup() -> None:
 def phase_verify(acks_file: str) -> None:
     """Compare the clients' acknowledgements with what the database holds; print JSON."""
     _django()
-    from jiesu.orders.models import Event, IdempotencyKey, WorkOrder
+    from jiesu.orders.actions.receipts import make_received_orders
+    from jiesu.orders.models import Event, IdempotencyKey, IntakeReceipt, ReceiptState, WorkOrder
 
+    while make_received_orders():  # what the worker, started again, does first
+        pass
     acks: dict[str, str] = json.loads(Path(acks_file).read_text())
+    receipts = dict(IntakeReceipt.objects.filter(state=ReceiptState.MADE).values_list("pk", "order_id"))
+    receipt_acks = 0
+    for key, ack in list(acks.items()):
+        if ack.startswith("receipt:"):  # acknowledged as a receipt: its order's number, if made
+            receipt_acks += 1
+            order_id = receipts.get(int(ack.split(":", 1)[1]))
+            acks[key] = str(order_id) if order_id else ack
     keys = {k.key: k.order.number for k in IdempotencyKey.objects.select_related("order")}
     created = set(Event.objects.filter(code="created").values_list("order__number", flat=True))
     orders = set(WorkOrder.objects.values_list("number", flat=True))
@@ -93,6 +106,7 @@ def phase_verify(acks_file: str) -> None:
     created_ids = dict(Event.objects.filter(code="created").values_list("order__number", "pk"))
     print(json.dumps({
         "acknowledged": len(acks),
+        "acknowledged_as_receipts": receipt_acks,
         "found": found,
         "lost": len(lost),
         "lost_keys": lost[:20],
@@ -130,12 +144,14 @@ BODY = {
 }
 
 
-def _post(port: int, token: str, key: str, seq: int) -> tuple[int, dict]:
+def _post(port: int, token: str, key: str, seq: int, *, asynchronous: bool = False) -> tuple[int, dict]:
     body = json.dumps({**BODY, "title": f"crash {seq}"}).encode()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key, "Content-Type": "application/json"}
+    if asynchronous:
+        headers["Prefer"] = "respond-async"
     try:
-        conn.request("POST", "/api/v1/orders", body=body, headers={
-            "Authorization": f"Bearer {token}", "Idempotency-Key": key, "Content-Type": "application/json"})
+        conn.request("POST", "/api/v1/orders", body=body, headers=headers)
         response = conn.getresponse()
         data = response.read()
         return response.status, (json.loads(data) if data.startswith(b"{") else {})
@@ -157,15 +173,16 @@ def client(port: int, token: str, stop: threading.Event, tally: Tally, seed: int
             with tally.lock:
                 tally.attempts += 1
             try:
-                status, payload = _post(port, token, key, seq)
+                status, payload = _post(port, token, key, seq, asynchronous=seed % 2 == 1)
             except (OSError, http.client.HTTPException):
                 with tally.lock:
                     tally.no_answer += 1
                 time.sleep(0.05 + rng.random() * 0.2)
                 continue
             with tally.lock:
-                if 200 <= status < 300 and payload.get("number"):
-                    tally.acks[key] = payload["number"]
+                ack = payload.get("number") or (f"receipt:{payload['receipt']}" if payload.get("receipt") else "")
+                if 200 <= status < 300 and ack:
+                    tally.acks[key] = ack
                     if tries > 1:
                         tally.retried_ok += 1
                         if status == 200:
@@ -322,7 +339,8 @@ def main(argv: list[str] | None = None) -> int:
         "created_unacknowledged_then_replayed": sum(r["created_unacknowledged_then_replayed"]
                                                     for r in by_db.values()),
         "kills": sum(r["kills"] for r in by_db.values()),
-        "databases": {k: {x: v[x] for x in ("acknowledged", "found", "lost", "created_not_acknowledged",
+        "databases": {k: {x: v[x] for x in ("acknowledged", "acknowledged_as_receipts", "found", "lost",
+                                              "created_not_acknowledged",
                                               "duplicates", "kills", "requests", "no_answer",
                                               "retried_then_acknowledged", "created_unacknowledged_then_replayed",
                                               "seconds")}
