@@ -279,23 +279,31 @@ def test_inline_triage_off_queues_each_order_for_the_task_worker(city, settings,
 def test_drain_makes_what_is_pending_until_stopped(city, monkeypatch):
     import threading
 
-    for _ in range(3):
+    for _ in range(5):
         receipts.receive_order(**kwargs(city, content=LAMP))
-    stop = threading.Event()
-    calls = []
+    made, waits = [], []
+
+    class Stop(threading.Event):
+        def wait(self, timeout=None):
+            waits.append(timeout)
+            return self.is_set()
+
+    stop = Stop()
     real = receipts.make_received_orders
 
-    def counted(**kw):
-        calls.append(kw)
-        made = real(limit=2)
-        if not made:
+    def batch(**kw):
+        made.append(real(limit=2))
+        if len(made) == 4:
             stop.set()
-        return made
+        return made[-1]
 
-    monkeypatch.setattr(receipts, "make_received_orders", counted)
+    monkeypatch.setattr(receipts, "make_received_orders", batch)
+    monkeypatch.setattr(receipts, "BATCH", 2)
     monkeypatch.setattr(receipts, "close_old_connections", lambda: None)  # the test's own transaction
-    receipts.drain(stop, idle=0)
-    assert len(calls) == 3 and WorkOrder.objects.count() == 3
+    receipts.drain(stop, idle=0.1, gather=0.25)
+    # Full batches follow one another at once; a partial one lets the next gather; none: idle.
+    assert made == [2, 2, 1, 0] and waits == [0.25, 0.1]
+    assert WorkOrder.objects.count() == 5
 
 
 # ------------------------------------------------------------------------------------ the API

@@ -67,6 +67,9 @@ log = logging.getLogger("jiesu.orders")
 # Receipts made per transaction. Larger batches cost less per order but hold the day's number
 # row longer (every synchronous intake of the day waits for it); 200 orders take ~0.5 s.
 BATCH = 200
+# How long the receipts that arrive after a partial batch gather before the next one: at 60
+# orders/s a batch then holds ~15 instead of 2–3, and an order waits at most this long more.
+GATHER_SECONDS = 0.25
 
 
 def receive_order(
@@ -303,10 +306,13 @@ def retry_failed(*, actor: Actor, ids: list[int]) -> int:
         state=ReceiptState.PENDING, error="")
 
 
-def drain(stop: threading.Event, *, idle: float) -> None:
-    """Make received orders until ``stop`` is set: at once while receipts are pending, else
-    every ``idle`` seconds (``jiesu worker`` runs this in a thread of its own). A failure is
-    logged and tried again after a second; the receipts stay pending meanwhile."""
+def drain(stop: threading.Event, *, idle: float, gather: float = GATHER_SECONDS) -> None:
+    """Make received orders until ``stop`` is set (``jiesu worker`` runs this in a thread of
+    its own): a full batch is followed by the next at once; after a partial one the receipts
+    arriving meanwhile gather for ``gather`` seconds, so that a batch's fixed cost (its
+    transaction, a dozen statements, one notification task) is shared by many orders; with
+    nothing pending it looks again every ``idle`` seconds. A failure is logged and tried again
+    after a second; the receipts stay pending meanwhile."""
     while not stop.is_set():
         try:
             made = make_received_orders()
@@ -316,5 +322,5 @@ def drain(stop: threading.Event, *, idle: float) -> None:
             stop.wait(max(idle, 1.0))
         finally:
             close_old_connections()
-        if not made:
-            stop.wait(idle)
+        if made < BATCH:
+            stop.wait(gather if made else idle)
