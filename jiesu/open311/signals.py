@@ -1,35 +1,35 @@
 """Dispatch to a unit that takes its assignments through Open311 queues the sending. Hooked on
-the order's append-only "dispatched" event, so the orders app needs to know nothing of it."""
+the orders' append-only "dispatched" events, once per committed batch of events (a batch intake
+dispatches many orders in one transaction: one query for all of them), so the orders app needs
+to know nothing of it."""
 
 from __future__ import annotations
 
 import logging
 
-from django.db import transaction
-from django.db.models.signals import post_save
-
-from jiesu.orders.models import Event
+from jiesu.orders.events import events_committed
 
 log = logging.getLogger("jiesu.open311")
 
 
-def _on_event(sender, instance: Event, created: bool, **kwargs) -> None:
-    if not created or instance.code != "dispatched":
-        return
-    order_id = instance.order_id
-    transaction.on_commit(lambda: queue_sends(order_id), robust=True)
+def _on_events(sender, events: list[tuple[int, int, str]], **kwargs) -> None:
+    """After commit (``events_committed``): the orders the batch dispatched."""
+    order_ids = sorted({order_id for _event_id, order_id, code in events if code == "dispatched"})
+    if order_ids:
+        queue_sends(order_ids)
 
 
-def queue_sends(order_id: int) -> None:
-    """After the dispatch commits: an Outbound row per linked unit, and a task to send each.
-    A failure here never undoes the dispatch; ``jiesu open311_sync`` picks up what is due."""
-    from jiesu.open311.outbound import enqueue_send, plan_sends
+def queue_sends(order_ids: list[int]) -> None:
+    """An Outbound row per linked unit of each order, and a task to send each. A failure here
+    never undoes the dispatch; ``jiesu open311_sync`` picks up what is due."""
+    from jiesu.open311.outbound import enqueue_send, linked_orders, plan_sends
 
     try:
-        for outbound_id in plan_sends(order_id=order_id):
-            enqueue_send(outbound_id)
+        for order_id in linked_orders(order_ids):
+            for outbound_id in plan_sends(order_id=order_id):
+                enqueue_send(outbound_id)
     except Exception:
-        log.exception("could not queue the Open311 sending of order id %s", order_id)
+        log.exception("could not queue the Open311 sending of orders %s", order_ids[:20])
 
 
-post_save.connect(_on_event, sender=Event, dispatch_uid="open311-dispatched")
+events_committed.connect(_on_events, dispatch_uid="open311-dispatched")
