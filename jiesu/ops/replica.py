@@ -55,7 +55,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 ALIAS = "replica"
@@ -244,6 +244,9 @@ def in_use() -> bool:
     except DOWN as err:
         _avoid(err)
         return False
+    except DatabaseError as err:  # it answers, but not that question (privileges?): lag unknown
+        log.warning("read replica %s: could not ask its lag: %s", _where(), err)
+        s = Status(None, None)
     limit = max_lag()
     lagging = bool(limit) and s.lag is not None and s.lag > limit
     if lagging and not h.lagging:
@@ -274,6 +277,8 @@ def _fell_over(err: BaseException) -> bool:
     except DOWN as probe:
         _avoid(probe)
         return True
+    except DatabaseError:  # it answers (if not that question)
+        return False
     return False
 
 

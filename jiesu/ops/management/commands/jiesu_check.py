@@ -7,7 +7,7 @@ import datetime as dt
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, connections
+from django.db import DatabaseError, connection, connections
 from django.db.migrations.executor import MigrationExecutor
 
 from jiesu import clock
@@ -59,6 +59,9 @@ class Command(BaseCommand):
         except replica.DOWN as err:
             problems.append(f"the read replica (JIESU_REPLICA_URL) does not answer, the insight pages read the "
                             f"primary meanwhile: {err}".strip())
+            return
+        except DatabaseError as err:
+            problems.append(f"the read replica (JIESU_REPLICA_URL) answers, but not whether it is a standby: {err}")
             return
         if status.standby is None:
             problems.append("the read replica (JIESU_REPLICA_URL) is not PostgreSQL")
