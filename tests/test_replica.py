@@ -5,7 +5,9 @@ the primary; without it nothing is routed.
 The tests of ``TestWithReplica`` run with a "replica" alias as the setting makes it, pointed at
 the test database as its ``TEST: {"MIRROR": "default"}`` does: a second connection to the same
 database. It only sees committed rows, hence transactional tests there (a plain test's rows stay
-in the open transaction of the primary's connection). The rest of the suite runs without one."""
+in the open transaction of the primary's connection). Those of ``TestReplicaDown`` point it at a
+replica that cannot be reached (a closed port on PostgreSQL, a missing directory on SQLite), so
+both run on either database. The rest of the suite runs without one."""
 
 from __future__ import annotations
 
