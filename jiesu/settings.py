@@ -3,7 +3,9 @@
 - ``JIESU_DATA_DIR``: where the embedded SQLite database and the secret key live (default ``./var``).
 - ``JIESU_DATABASE_URL``: ``postgres://…`` switches to PostgreSQL (production, CI).
 - ``JIESU_REPLICA_URL``: ``postgres://…`` of a streaming replica of that database; the insight
-  and scorecard reads go there (``jiesu.ops.replica``, docs/scaling.md).
+  and scorecard reads go there (``jiesu.ops.replica``, docs/scaling.md), the primary while it
+  does not answer or lags (``JIESU_REPLICA_BACKOFF``, ``JIESU_REPLICA_MAX_LAG``,
+  ``JIESU_REPLICA_LAG_CHECK``, ``JIESU_REPLICA_CONNECT_TIMEOUT``).
 - ``JIESU_PG_SERVER_BINDING``: ``0`` turns off PostgreSQL's server-side binding and prepared
   statements (needed behind a transaction-mode connection pooler).
 - ``JIESU_DEBUG``: ``1`` for development.
@@ -161,12 +163,16 @@ def _database() -> dict:
     }
 
 
-def replica_database(url: str, primary: dict) -> dict:
+def replica_database(url: str, primary: dict, connect_timeout: int = 2) -> dict:
     """The ``replica`` alias of ``JIESU_REPLICA_URL``: a PostgreSQL streaming replica of the
-    primary, kept connected like it. Its tests run on the primary's test database (MIRROR)."""
-    replica = dict(dj_database_url.parse(url, conn_max_age=primary.get("CONN_MAX_AGE", 0)))
+    primary, kept connected like it. Its tests run on the primary's test database (MIRROR).
+    A short ``connect_timeout`` (unless the URL sets one; libpq's least is 2 s): a replica that
+    is down costs a request that long before it reads the primary (``jiesu.ops.replica``), not
+    the operating system's minutes for an unanswered connect."""
+    replica: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=primary.get("CONN_MAX_AGE", 0)))
     if "postgresql" not in str(replica["ENGINE"]) or "postgresql" not in str(primary["ENGINE"]):
         raise ImproperlyConfigured("JIESU_REPLICA_URL is a PostgreSQL replica of a PostgreSQL JIESU_DATABASE_URL")
+    replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", connect_timeout)
     replica["TEST"] = {"MIRROR": "default"}
     return replica
 
@@ -174,7 +180,8 @@ def replica_database(url: str, primary: dict) -> dict:
 DATABASES = {"default": _database()}
 DATABASE_ROUTERS: list[str] = []  # without a replica Django routes nothing, as before
 if os.environ.get("JIESU_REPLICA_URL"):
-    DATABASES["replica"] = replica_database(os.environ["JIESU_REPLICA_URL"], DATABASES["default"])
+    DATABASES["replica"] = replica_database(os.environ["JIESU_REPLICA_URL"], DATABASES["default"],
+                                            int(os.environ.get("JIESU_REPLICA_CONNECT_TIMEOUT", "2")))
     DATABASE_ROUTERS = ["jiesu.ops.replica.Router"]
 # Per process (the hotspot clusters, keyed by a fingerprint of their orders, so always exact).
 # "ratelimit" is shared by every server process (gunicorn workers), so that a client's budget on
@@ -297,6 +304,12 @@ JIESU = {
     # Send that link by SMS to the primary requester by itself when an order is queued for its
     # callback (once per round; never for proactive items; needs PUBLIC_BASE_URL).
     "CALLBACK_LINK_AUTO": os.environ.get("JIESU_CALLBACK_LINK_AUTO", "1") not in ("0", "false", "no", "off", ""),
+    # The read replica (JIESU_REPLICA_URL; jiesu.ops.replica): seconds one that did not answer is
+    # left alone (its reads go to the primary); the lag beyond which they go to the primary too
+    # (0: no limit); seconds between a process's looks at that lag.
+    "REPLICA_BACKOFF_SECONDS": float(os.environ.get("JIESU_REPLICA_BACKOFF", "30")),
+    "REPLICA_MAX_LAG_SECONDS": float(os.environ.get("JIESU_REPLICA_MAX_LAG", "300")),
+    "REPLICA_LAG_CHECK_SECONDS": float(os.environ.get("JIESU_REPLICA_LAG_CHECK", "10")),
     # The periodic sweep (overdue orders, lost callback tasks): seconds between runs in
     # ``jiesu serve`` (0: off; run ``jiesu sweep`` from cron instead).
     "SWEEP_SECONDS": int(os.environ.get("JIESU_SWEEP_SECONDS", "300")),

@@ -5,7 +5,9 @@ the primary; without it nothing is routed.
 The tests of ``TestWithReplica`` run with a "replica" alias as the setting makes it, pointed at
 the test database as its ``TEST: {"MIRROR": "default"}`` does: a second connection to the same
 database. It only sees committed rows, hence transactional tests there (a plain test's rows stay
-in the open transaction of the primary's connection). The rest of the suite runs without one."""
+in the open transaction of the primary's connection). Those of ``TestReplicaDown`` point it at a
+replica that cannot be reached (a closed port on PostgreSQL, a missing directory on SQLite), so
+both run on either database. The rest of the suite runs without one."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -40,8 +42,11 @@ WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 class Queries:
     """The SQL run on the primary and on the replica during the block."""
 
+    def __init__(self, aliases: tuple[str, ...] = (DEFAULT_DB_ALIAS, replica.ALIAS)) -> None:
+        self._aliases = aliases  # capturing connects first: not to a replica that is down
+
     def __enter__(self) -> Queries:
-        self._on = {alias: CaptureQueriesContext(connections[alias]) for alias in (DEFAULT_DB_ALIAS, replica.ALIAS)
+        self._on = {alias: CaptureQueriesContext(connections[alias]) for alias in self._aliases
                     if alias in connections.settings}
         for ctx in self._on.values():
             ctx.__enter__()
@@ -64,13 +69,21 @@ class Queries:
         return self.sql(replica.ALIAS)
 
 
+@pytest.fixture(autouse=True)
+def _forgotten():
+    """Each test starts with a process that knows nothing of the replica's health."""
+    replica.forget()
+    yield
+    replica.forget()
+
+
 def _orders(city, new_order) -> list[WorkOrder]:
     return [handled(city, new_order), handled(city, new_order, area_code="110108001"), new_order()]
 
 
-def _get(client, city, user: str, url: str, **query):
+def _get(client, city, user: str, url: str, aliases: tuple[str, ...] = (DEFAULT_DB_ALIAS, replica.ALIAS), **query):
     client.force_login(city.users[user])
-    with Queries() as q:
+    with Queries(aliases) as q:
         response = client.get(url, query)
     assert response.status_code == 200, url
     return response, q
@@ -113,6 +126,9 @@ def test_the_setting_makes_a_mirrored_alias_kept_connected_like_the_primary():
     assert got["ENGINE"] == "django.db.backends.postgresql"
     assert (got["HOST"], got["USER"], got["NAME"]) == ("standby.example", "reader", "jiesu")
     assert got["CONN_MAX_AGE"] == 60 and got["TEST"] == {"MIRROR": "default"}
+    assert got["OPTIONS"]["connect_timeout"] == 2  # a replica that is down costs a request 2 s, not minutes
+    assert replica_database("postgres://reader@standby.example/jiesu?connect_timeout=5",
+                            primary)["OPTIONS"]["connect_timeout"] == 5
     with pytest.raises(ImproperlyConfigured):  # a replica of an embedded SQLite database
         replica_database("postgres://reader@standby.example:5432/jiesu",
                          {"ENGINE": "django.db.backends.sqlite3", "NAME": "x", "CONN_MAX_AGE": 60})
@@ -153,9 +169,11 @@ def replica_alias(django_db_setup):
                                            "TEST": {**default["TEST"], "MIRROR": DEFAULT_DB_ALIAS}}
     routers = override_settings(DATABASE_ROUTERS=[replica.ROUTER])
     routers.enable()
+    replica.forget()
     try:
         yield
     finally:
+        replica.forget()
         routers.disable()
         connections[replica.ALIAS].close()
         del connections[replica.ALIAS]
@@ -279,4 +297,181 @@ class TestWithReplica:
         call_command("jiesu_check", stdout=out)
         text = out.getvalue()
         # The test's "replica" is the primary itself: no standby, nothing replayed.
-        assert "replica: postgresql" in text and "last replay unknown" in text and "not a standby" in text
+        assert "replica: postgresql" in text and "lag unknown" in text and "not a standby" in text
+
+    # -----------------------------------------------------------------------------------------
+    # A replica that lags
+
+    def test_a_replica_far_behind_leaves_the_reads_on_the_primary_until_it_catches_up(
+            self, client, city, new_order, monkeypatch, caplog, settings):
+        """Its lag, looked at once per REPLICA_LAG_CHECK_SECONDS (here the test's replica is
+        the primary itself, which has no lag: what the standby says is made up)."""
+        _orders(city, new_order)
+        settings.JIESU = {**settings.JIESU, "REPLICA_MAX_LAG_SECONDS": 300, "REPLICA_LAG_CHECK_SECONDS": 10}
+        now = _clock(monkeypatch)
+        says = [replica.Status(True, 4000.0)]
+        looks = []
+        monkeypatch.setattr(replica, "status", lambda: looks.append(now[0]) or says[-1])
+        response, q = _get(client, city, "analyst", reverse("insight:dashboard"))
+        assert q.replica == [] and any(ORDER_TABLES.search(s) for s in q.primary)
+        assert "4000 s behind (limit 300 s): insight reads go to the primary" in caplog.text
+        now[0] += 9  # not looked at again before 10 s
+        says.append(replica.Status(True, 0.5))
+        response, q = _get(client, city, "analyst", reverse("insight:hotspots"), min=3)
+        assert q.replica == [] and len(looks) == 1
+        now[0] += 2
+        response, q = _get(client, city, "analyst", reverse("insight:dashboard"))
+        _read_on_replica(q)
+        assert len(looks) == 2 and "answers again (0.5 s behind)" in caplog.text
+        # No limit: never looked at for lag's sake (the look still finds a replica that is down).
+        settings.JIESU = {**settings.JIESU, "REPLICA_MAX_LAG_SECONDS": 0}
+        says.append(replica.Status(True, 99999.0))
+        now[0] += 11
+        response, q = _get(client, city, "analyst", reverse("insight:dashboard"))
+        _read_on_replica(q)
+
+    def test_jiesu_check_warns_of_a_replica_far_behind(self, city, monkeypatch):
+        monkeypatch.setattr(replica, "status", lambda: replica.Status(True, 4000.0))
+        out = io.StringIO()
+        call_command("jiesu_check", stdout=out)
+        assert "replica: " in out.getvalue() and "4000.0 s behind" in out.getvalue()
+        assert "warning: the read replica is 4000 s behind (JIESU_REPLICA_MAX_LAG: 300 s)" in out.getvalue()
+
+    def test_an_error_of_a_replica_that_answers_is_raised_not_rerun(self, caplog):
+        calls = []
+
+        @replica.reading()
+        def cancelled() -> None:
+            calls.append(replica.db())
+            raise OperationalError("canceling statement due to statement timeout")
+
+        with pytest.raises(OperationalError, match="statement timeout"):
+            cancelled()
+        assert calls == [replica.ALIAS] and "jiesu.replica" not in caplog.text
+        assert replica.in_use()
+
+
+def _clock(monkeypatch) -> list[float]:
+    """The replica's clock (``replica.monotonic``), moved by hand: ``now[0] += seconds``."""
+    now = [1000.0]
+    monkeypatch.setattr(replica, "monotonic", lambda: now[0])
+    return now
+
+
+# ---------------------------------------------------------------------------------------------
+# A replica that does not answer
+
+
+@pytest.fixture(scope="class")
+def dead_replica(django_db_setup):
+    """A "replica" alias that cannot be reached: on PostgreSQL a closed port (127.0.0.1:1, the
+    connect is refused at once), on SQLite a file in a directory that does not exist. Both
+    raise OperationalError on connect, as a standby that is down does."""
+    default = connections[DEFAULT_DB_ALIAS].settings_dict
+    dead = {**copy.deepcopy(default), "TEST": {**default["TEST"], "MIRROR": DEFAULT_DB_ALIAS}}
+    if default["ENGINE"] == "django.db.backends.postgresql":
+        dead.update(HOST="127.0.0.1", PORT=1)
+    else:
+        dead["NAME"] = "/nonexistent-jiesu-dir/replica.sqlite3"
+    connections.settings[replica.ALIAS] = dead
+    routers = override_settings(DATABASE_ROUTERS=[replica.ROUTER])
+    routers.enable()
+    replica.forget()
+    try:
+        yield
+    finally:
+        replica.forget()
+        routers.disable()
+        connections[replica.ALIAS].close()
+        del connections[replica.ALIAS]
+        del connections.settings[replica.ALIAS]
+
+
+PRIMARY = (DEFAULT_DB_ALIAS,)
+
+
+@pytest.mark.usefixtures("dead_replica")
+@pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, replica.ALIAS])
+class TestReplicaDown:
+    def test_the_pages_read_the_primary_and_the_log_says_so(self, client, city, new_order, monkeypatch, caplog):
+        _orders(city, new_order)
+        _clock(monkeypatch)
+        response, q = _get(client, city, "analyst", reverse("insight:dashboard"), PRIMARY)
+        assert any(ORDER_TABLES.search(s) for s in q.primary)
+        assert "does not answer" in caplog.text and "insight reads go to the primary for 30 s" in caplog.text
+        assert [r.levelname for r in caplog.records if r.name == "jiesu.replica"] == ["WARNING"]
+        # The selectors answer from the primary: the dashboard, the hotspots, a ranking.
+        assert dashboard(city.actor("handler"), Period.last_days(7)).total == 2
+        month = periods.containing("month", clock.now())
+        for url, query in [(reverse("insight:hotspots"), {"min": 1}),
+                           (reverse("followup:scorecards"), {"level": "street", "period": month.key}),
+                           (reverse("followup:export", args=["csv"]), {"level": "street", "period": month.key})]:
+            response, q = _get(client, city, "analyst", url, PRIMARY, **query)
+            assert any(ORDER_TABLES.search(s) for s in q.primary), url
+        response, q = _get(client, city, "analyst", reverse("followup:scorecards"), PRIMARY, level="street",
+                           period=month.key)
+        assert 'data-key="110105001"' in response.content.decode()
+
+    def test_the_back_off_leaves_the_replica_alone_for_its_duration(self, city, new_order, monkeypatch, caplog,
+                                                                   settings):
+        settings.JIESU = {**settings.JIESU, "REPLICA_BACKOFF_SECONDS": 30}
+        handled(city, new_order)
+        now = _clock(monkeypatch)
+        attempts = _connects(monkeypatch)
+        assert dashboard(city.actor("handler"), Period.last_days(7)).total == 1
+        assert len(attempts) == 2  # the look, and its second try on a fresh connection
+        for later in (1, 15, 29.9):  # not tried again
+            now[0] = 1000 + later
+            with replica.reading():
+                assert replica.db() == DEFAULT_DB_ALIAS
+            assert dashboard(city.actor("handler"), Period.last_days(7)).total == 1
+        assert len(attempts) == 2 and caplog.text.count("does not answer") == 1
+        now[0] = 1030  # over: one look, still down, another 30 s
+        assert dashboard(city.actor("handler"), Period.last_days(7)).total == 1
+        assert len(attempts) == 4 and caplog.text.count("does not answer") == 2
+        now[0] = 1059
+        with replica.reading():
+            assert replica.db() == DEFAULT_DB_ALIAS
+        assert len(attempts) == 4
+
+    def test_a_read_that_fails_on_the_replica_runs_again_on_the_primary(self, city, new_order, monkeypatch,
+                                                                          caplog):
+        """The replica went away after the last look said it answers: the query fails, the
+        call reruns whole on the primary — the outermost call, so none of it is the replica's."""
+        handled(city, new_order)
+        now = _clock(monkeypatch)
+        replica._health.looked_at = now[0]  # a look a moment ago found it answering
+        calls = []
+
+        @replica.reading()
+        def inner() -> int:
+            calls.append(("inner", replica.db()))
+            return WorkOrder.objects.count()
+
+        @replica.reading()
+        def outer() -> int:
+            calls.append(("outer", replica.db()))
+            return inner()
+
+        assert outer() == 1
+        assert calls == [("outer", replica.ALIAS), ("inner", replica.ALIAS),
+                         ("outer", DEFAULT_DB_ALIAS), ("inner", DEFAULT_DB_ALIAS)]
+        assert "does not answer" in caplog.text
+
+    def test_jiesu_check_reports_it(self, city):
+        with pytest.raises(CommandError, match="the read replica .* does not answer, the insight pages read the primary"):
+            call_command("jiesu_check", stdout=io.StringIO())
+
+
+def _connects(monkeypatch) -> list[int]:
+    """Connection attempts to the replica from this thread."""
+    conn = connections[replica.ALIAS]
+    attempts: list[int] = []
+    connect = conn.get_new_connection
+
+    def counted(params):
+        attempts.append(1)
+        return connect(params)
+
+    monkeypatch.setattr(conn, "get_new_connection", counted)
+    return attempts

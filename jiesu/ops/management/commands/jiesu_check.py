@@ -65,17 +65,28 @@ class Command(BaseCommand):
 
     def _replica(self, problems: list[str], warnings: list[str]) -> None:
         """The replica answers, is a standby, and how far its replay is behind (the insight
-        pages show the primary as of that long ago)."""
+        pages show the primary as of that long ago). One that does not answer is a problem
+        although the pages then read the primary (``jiesu.ops.replica``): the load it was for is
+        back on the primary until it is fixed."""
         conn = connections[replica.ALIAS]
         try:
-            with conn.cursor() as cursor:
-                cursor.execute("SELECT pg_is_in_recovery(), EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())")
-                standby, lag = cursor.fetchone()
-        except DatabaseError as err:
-            problems.append(f"the read replica (JIESU_REPLICA_URL) does not answer: {err}".strip())
+            status = replica.status()
+        except replica.DOWN as err:
+            problems.append(f"the read replica (JIESU_REPLICA_URL) does not answer, the insight pages read the "
+                            f"primary meanwhile: {err}".strip())
             return
-        if not standby:
+        except DatabaseError as err:
+            problems.append(f"the read replica (JIESU_REPLICA_URL) answers, but not whether it is a standby: {err}")
+            return
+        if status.standby is None:
+            problems.append("the read replica (JIESU_REPLICA_URL) is not PostgreSQL")
+            return
+        if not status.standby:
             warnings.append("the read replica (JIESU_REPLICA_URL) is not a standby: is it the primary?")
-        # No replay yet, or an idle primary (nothing to replay), gives no timestamp.
-        behind = "unknown" if lag is None else f"{float(lag):.1f} s behind"
-        self.stdout.write(f"replica: {conn.vendor} ({conn.settings_dict['NAME']}), last replay {behind}")
+        limit = replica.max_lag()
+        if status.lag is not None and limit and status.lag > limit:
+            warnings.append(f"the read replica is {status.lag:.0f} s behind (JIESU_REPLICA_MAX_LAG: {limit:.0f} s): "
+                            "the insight pages read the primary until it catches up")
+        # No replay yet, or a primary (nothing to replay), gives no lag.
+        behind = "lag unknown" if status.lag is None else f"{status.lag:.1f} s behind"
+        self.stdout.write(f"replica: {conn.vendor} ({conn.settings_dict['NAME']}), {behind}")
