@@ -24,17 +24,20 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
-import joblib
 import numpy as np
-import scipy.sparse as sp
-from scipy.optimize import minimize_scalar
-from sklearn.model_selection import StratifiedKFold
-from sklearn.svm import LinearSVC
 
 from jiesu.triage.features import CHAR, WORD, Block
 from jiesu.triage.text import segment
+
+# scikit-learn, scipy and joblib are imported where they are used, not here: a web worker
+# imports this module to answer requests and only ever predicts one text at a time, which
+# takes numpy alone. scikit-learn (with scipy.optimize, narwhals, rich …) is about 90 MB of
+# a worker's memory for something only training needs (docs/benchmarks.md, session 7).
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    from sklearn.svm import LinearSVC
 
 FORMAT_VERSION = 1
 MODEL_FILE = "model.joblib"
@@ -107,6 +110,8 @@ class TextClassifier:
             ]
 
     def _matrix(self, docs: list[list[str]], fit: bool = False) -> sp.csr_matrix:
+        import scipy.sparse as sp
+
         head = self._head(docs) if len(self._blocks) > 2 else docs
         parts = []
         for kind, vec, weight in self._blocks:
@@ -173,6 +178,8 @@ class TextClassifier:
         return self
 
     def _svm(self) -> LinearSVC:
+        from sklearn.svm import LinearSVC
+
         s = self.settings
         return LinearSVC(C=s.C, class_weight=s.class_weight)
 
@@ -194,6 +201,9 @@ class TextClassifier:
         """The temperature T of softmax(scores / T) that minimises the log loss of held-out
         scores (Guo et al., 2017). One parameter: it cannot change which label wins, only how
         sure the model says it is."""
+        from scipy.optimize import minimize_scalar
+        from sklearn.model_selection import StratifiedKFold
+
         _labels, counts = np.unique(y, return_counts=True)
         folds = min(self.settings.calibration_folds, int(counts.min()))
         if folds < 2:
@@ -313,6 +323,8 @@ class TextClassifier:
     def save(self, path: Path) -> Path:
         """Write the model into directory ``path`` (``model.joblib`` and ``info.json``, the latter
         with the model file's SHA-256 so that a damaged file is caught before it is unpickled)."""
+        import joblib
+
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         model = path / MODEL_FILE
@@ -342,6 +354,8 @@ class TextClassifier:
         """Read a model written by ``save`` (the directory, or its ``model.joblib``). Raises
         ``ValueError`` if the file does not match its recorded checksum or format. Model files
         are pickles: load only those this installation wrote."""
+        import joblib
+
         path = Path(path)
         model = path / MODEL_FILE if path.is_dir() else path
         info_file = model.parent / INFO_FILE
