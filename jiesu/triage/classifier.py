@@ -39,7 +39,10 @@ if TYPE_CHECKING:
     import scipy.sparse as sp
     from sklearn.svm import LinearSVC
 
-FORMAT_VERSION = 1
+# 2: without the feature names, which are the vocabularies' own keys (rebuilt on load). Files of
+# format 1 (with them) are still read.
+FORMAT_VERSION = 2
+READS_FORMATS = (1, 2)
 MODEL_FILE = "model.joblib"
 INFO_FILE = "info.json"
 
@@ -83,7 +86,7 @@ class TextClassifier:
         self._coef: np.ndarray | None = None  # (n_classes, n_features), float32
         self._intercept: np.ndarray | None = None
         self._temperature = 1.0
-        self._names: np.ndarray | None = None  # display word per feature, "" for char n-grams
+        self._names: np.ndarray | None = None  # the word (pair) of each feature, "" for char n-grams
 
     # --- features
 
@@ -121,14 +124,12 @@ class TextClassifier:
         return sp.hstack(parts, format="csr", dtype=np.float32)
 
     def _feature_names(self) -> np.ndarray:
-        names: list[str] = []
-        for kind, vec, _w in self._blocks:
-            block = vec.get_feature_names_out()
-            if kind in ("word", "head"):
-                names.extend(n.replace(" ", "") for n in block)
-            else:
-                names.extend([""] * len(block))
-        return np.array(names, dtype=object)
+        """The vocabulary's own key of every word feature (a pair as "a b"; ``_explain`` joins
+        it), "" for character n-grams. The same string objects as the vocabularies': 8 bytes a
+        feature, where a string of its own each was 16 MB for a TipDM-sized model in every worker."""
+        parts = [vec.get_feature_names_out() if kind in ("word", "head") else np.full(len(vec.vocabulary_), "", dtype=object)
+                 for kind, vec, _w in self._blocks]
+        return np.concatenate(parts) if parts else np.empty(0, dtype=object)
 
     # --- fitting
 
@@ -312,7 +313,8 @@ class TextClassifier:
         contrib = vals * self._coef[k, idx]
         totals: dict[str, float] = {}
         for name, c in zip(names, contrib, strict=True):
-            totals[name] = totals.get(name, 0.0) + float(c)
+            word = name.replace(" ", "")  # a pair is shown as one word, and adds up with it
+            totals[word] = totals.get(word, 0.0) + float(c)
         best = [n for c, n in sorted((c, n) for n, c in totals.items() if c > 0)[::-1]]
         # A lone character (占, 道) explains little to a dispatcher; words first.
         best = [n for n in best if len(n) > 1] + [n for n in best if len(n) == 1]
@@ -346,7 +348,6 @@ class TextClassifier:
             "coef": self._coef,
             "intercept": self._intercept,
             "temperature": self._temperature,
-            "names": self._names,
         }
 
     @classmethod
@@ -364,8 +365,8 @@ class TextClassifier:
             if recorded and recorded != _sha256(model):
                 raise ValueError(f"{model} does not match its checksum")
         state = joblib.load(model)
-        if not isinstance(state, dict) or state.get("format") != FORMAT_VERSION:
-            raise ValueError(f"{model} is not a triage model of format {FORMAT_VERSION}")
+        if not isinstance(state, dict) or state.get("format") not in READS_FORMATS:
+            raise ValueError(f"{model} is not a triage model of format {READS_FORMATS}")
         settings = dict(state["settings"])
         for key in ("word_ngrams", "char_ngrams"):
             settings[key] = tuple(settings[key])
@@ -378,7 +379,7 @@ class TextClassifier:
         obj._coef = state["coef"]
         obj._intercept = state["intercept"]
         obj._temperature = float(state["temperature"])
-        obj._names = state["names"]
+        obj._names = obj._feature_names()  # format 1's stored names are dropped for these
         return obj
 
 
