@@ -77,6 +77,24 @@ def test_save_load_round_trip(model, tmp_path):
     assert loaded.info["n_samples"] == 120
 
 
+def test_explanations_survive_saving_and_format_1_files_still_load(model, tmp_path):
+    import joblib
+
+    texts, _ = corpus(5, seed=4)
+    words = [p.words for p in model.predict(texts)] + [model.predict(t).words for t in texts]
+    assert any(words) and all(" " not in w for ws in words for w in ws)  # pairs are shown joined
+    model.save(tmp_path / "m")
+    state = joblib.load(tmp_path / "m" / MODEL_FILE)
+    assert state["format"] == 2 and "names" not in state  # rebuilt from the vocabularies on load
+    loaded = TextClassifier.load(tmp_path / "m")
+    assert [p.words for p in loaded.predict(texts)] + [loaded.predict(t).words for t in texts] == words
+    # A file of format 1 (written before session 7) carried the names, pairs joined: still read.
+    old_names = np.array([n.replace(" ", "") for n in loaded._feature_names()], dtype=object)
+    joblib.dump({**state, "format": 1, "names": old_names}, tmp_path / "old.joblib")
+    old = TextClassifier.load(tmp_path / "old.joblib")
+    assert [p.words for p in old.predict(texts)] + [old.predict(t).words for t in texts] == words
+
+
 def test_damaged_file_is_refused(model, tmp_path):
     model.save(tmp_path / "m")
     with open(tmp_path / "m" / MODEL_FILE, "r+b") as f:

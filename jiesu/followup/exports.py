@@ -6,10 +6,6 @@ import csv
 import io
 from collections.abc import Iterable
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from jiesu.followup.present import COLUMNS, text, value
 from jiesu.followup.rates import Card
 
@@ -23,6 +19,11 @@ def header() -> list[str]:
 def xlsx(sheets: Iterable[tuple[str, list[Card]]], *, notes: list[str] | None = None) -> bytes:
     """One sheet per table. Rates are fractions formatted as percentages (0.0%), the score
     out of 100 with one decimal, counts as integers, no data as an empty cell."""
+    # openpyxl (about 6 MB) on the first export, not in every web worker at start-up.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     wb = Workbook()
     wb.remove(wb.active)
     for title, cards in sheets:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import io
 
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from jiesu.services.stats import Report
 
@@ -15,6 +13,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def xlsx(report: Report) -> bytes:
+    # openpyxl (about 6 MB) on the first export, not in every web worker at start-up.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     wb = Workbook()
     wb.remove(wb.active)
 

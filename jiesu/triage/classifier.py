@@ -24,19 +24,25 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
-import joblib
 import numpy as np
-import scipy.sparse as sp
-from scipy.optimize import minimize_scalar
-from sklearn.model_selection import StratifiedKFold
-from sklearn.svm import LinearSVC
 
 from jiesu.triage.features import CHAR, WORD, Block
 from jiesu.triage.text import segment
 
-FORMAT_VERSION = 1
+# scikit-learn, scipy and joblib are imported where they are used, not here: a web worker
+# imports this module to answer requests and only ever predicts one text at a time, which
+# takes numpy alone. scikit-learn (with scipy.optimize, narwhals, rich …) is about 90 MB of
+# a worker's memory for something only training needs (docs/benchmarks.md, session 7).
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    from sklearn.svm import LinearSVC
+
+# 2: without the feature names, which are the vocabularies' own keys (rebuilt on load). Files of
+# format 1 (with them) are still read.
+FORMAT_VERSION = 2
+READS_FORMATS = (1, 2)
 MODEL_FILE = "model.joblib"
 INFO_FILE = "info.json"
 
@@ -80,7 +86,7 @@ class TextClassifier:
         self._coef: np.ndarray | None = None  # (n_classes, n_features), float32
         self._intercept: np.ndarray | None = None
         self._temperature = 1.0
-        self._names: np.ndarray | None = None  # display word per feature, "" for char n-grams
+        self._names: np.ndarray | None = None  # the word (pair) of each feature, "" for char n-grams
 
     # --- features
 
@@ -107,6 +113,8 @@ class TextClassifier:
             ]
 
     def _matrix(self, docs: list[list[str]], fit: bool = False) -> sp.csr_matrix:
+        import scipy.sparse as sp
+
         head = self._head(docs) if len(self._blocks) > 2 else docs
         parts = []
         for kind, vec, weight in self._blocks:
@@ -116,14 +124,12 @@ class TextClassifier:
         return sp.hstack(parts, format="csr", dtype=np.float32)
 
     def _feature_names(self) -> np.ndarray:
-        names: list[str] = []
-        for kind, vec, _w in self._blocks:
-            block = vec.get_feature_names_out()
-            if kind in ("word", "head"):
-                names.extend(n.replace(" ", "") for n in block)
-            else:
-                names.extend([""] * len(block))
-        return np.array(names, dtype=object)
+        """The vocabulary's own key of every word feature (a pair as "a b"; ``_explain`` joins
+        it), "" for character n-grams. The same string objects as the vocabularies': 8 bytes a
+        feature, where a string of its own each was 16 MB for a TipDM-sized model in every worker."""
+        parts = [vec.get_feature_names_out() if kind in ("word", "head") else np.full(len(vec.vocabulary_), "", dtype=object)
+                 for kind, vec, _w in self._blocks]
+        return np.concatenate(parts) if parts else np.empty(0, dtype=object)
 
     # --- fitting
 
@@ -173,6 +179,8 @@ class TextClassifier:
         return self
 
     def _svm(self) -> LinearSVC:
+        from sklearn.svm import LinearSVC
+
         s = self.settings
         return LinearSVC(C=s.C, class_weight=s.class_weight)
 
@@ -194,6 +202,9 @@ class TextClassifier:
         """The temperature T of softmax(scores / T) that minimises the log loss of held-out
         scores (Guo et al., 2017). One parameter: it cannot change which label wins, only how
         sure the model says it is."""
+        from scipy.optimize import minimize_scalar
+        from sklearn.model_selection import StratifiedKFold
+
         _labels, counts = np.unique(y, return_counts=True)
         folds = min(self.settings.calibration_folds, int(counts.min()))
         if folds < 2:
@@ -302,7 +313,8 @@ class TextClassifier:
         contrib = vals * self._coef[k, idx]
         totals: dict[str, float] = {}
         for name, c in zip(names, contrib, strict=True):
-            totals[name] = totals.get(name, 0.0) + float(c)
+            word = name.replace(" ", "")  # a pair is shown as one word, and adds up with it
+            totals[word] = totals.get(word, 0.0) + float(c)
         best = [n for c, n in sorted((c, n) for n, c in totals.items() if c > 0)[::-1]]
         # A lone character (占, 道) explains little to a dispatcher; words first.
         best = [n for n in best if len(n) > 1] + [n for n in best if len(n) == 1]
@@ -313,6 +325,8 @@ class TextClassifier:
     def save(self, path: Path) -> Path:
         """Write the model into directory ``path`` (``model.joblib`` and ``info.json``, the latter
         with the model file's SHA-256 so that a damaged file is caught before it is unpickled)."""
+        import joblib
+
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         model = path / MODEL_FILE
@@ -334,7 +348,6 @@ class TextClassifier:
             "coef": self._coef,
             "intercept": self._intercept,
             "temperature": self._temperature,
-            "names": self._names,
         }
 
     @classmethod
@@ -342,6 +355,8 @@ class TextClassifier:
         """Read a model written by ``save`` (the directory, or its ``model.joblib``). Raises
         ``ValueError`` if the file does not match its recorded checksum or format. Model files
         are pickles: load only those this installation wrote."""
+        import joblib
+
         path = Path(path)
         model = path / MODEL_FILE if path.is_dir() else path
         info_file = model.parent / INFO_FILE
@@ -350,8 +365,8 @@ class TextClassifier:
             if recorded and recorded != _sha256(model):
                 raise ValueError(f"{model} does not match its checksum")
         state = joblib.load(model)
-        if not isinstance(state, dict) or state.get("format") != FORMAT_VERSION:
-            raise ValueError(f"{model} is not a triage model of format {FORMAT_VERSION}")
+        if not isinstance(state, dict) or state.get("format") not in READS_FORMATS:
+            raise ValueError(f"{model} is not a triage model of format {READS_FORMATS}")
         settings = dict(state["settings"])
         for key in ("word_ngrams", "char_ngrams"):
             settings[key] = tuple(settings[key])
@@ -364,7 +379,7 @@ class TextClassifier:
         obj._coef = state["coef"]
         obj._intercept = state["intercept"]
         obj._temperature = float(state["temperature"])
-        obj._names = state["names"]
+        obj._names = obj._feature_names()  # format 1's stored names are dropped for these
         return obj
 
 

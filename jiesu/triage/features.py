@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
+
+# scipy.sparse (about 20 MB of a process) only for whole batches (``transform``): a web worker
+# reads one text at a time through ``vector``, numpy alone.
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 WORD, CHAR = "word", "char"
 _EMPTY = np.zeros(0, dtype=np.int32)
@@ -109,6 +113,8 @@ class Block:
         return np.array(idx, dtype=np.int32) if idx else _EMPTY
 
     def transform(self, docs: Sequence[list[str]]) -> sp.csr_matrix:
+        import scipy.sparse as sp
+
         parts = [self._doc_indices(d) for d in docs]
         lengths = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
         indptr = np.concatenate([[0], np.cumsum(lengths)])

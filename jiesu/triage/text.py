@@ -3,9 +3,14 @@
 Chinese has no spaces, so every model and rule works on words cut by rjieba (the Rust port of
 jieba; same dictionary and the same cuts). Hotline vocabulary that jieba's general dictionary
 splits (噪音扰民 → 噪音 扰民, 占道经营 → 占 道 经营) is kept whole by the domain dictionary in
-``data/dictionary.txt``. rjieba has no ``load_userdict``; ``Jieba.add_word`` on a private
-instance does the same thing line by line, so no max-match pass is needed, and the module-level
-``rjieba.cut`` that other code may use is left untouched.
+``data/dictionary.txt``. rjieba has no ``load_userdict``; ``Jieba.add_word`` does the same thing
+line by line, so no max-match pass is needed.
+
+The words are added to the instance rjieba itself builds when it is imported (behind
+``rjieba.cut``), not to a second one: each instance holds its own copy of jieba's dictionary,
+about 25 MB in every process (docs/benchmarks.md, session 7). So ``rjieba.cut`` in a process that
+has segmented here cuts with the domain dictionary too, which is what Jiesu's other users of it
+(the hotspot clustering's fallback) want.
 """
 
 from __future__ import annotations
@@ -84,13 +89,15 @@ _jieba: rjieba.Jieba | None = None
 
 
 def _segmenter() -> rjieba.Jieba:
-    """The domain-aware segmenter, built once. ``add_word`` mutates the Rust object, so it is
-    done under a lock before the instance is published; afterwards only ``cut`` (read-only)."""
+    """The domain-aware segmenter, made once. ``add_word`` mutates the Rust object, so it is
+    done under a lock before the instance is published here; afterwards only ``cut`` (read-only).
+    rjieba's own instance when it has one (see the module's docstring), else a new one."""
     global _jieba
     if _jieba is None:
         with _lock:
             if _jieba is None:
-                jb = rjieba.Jieba()
+                default = getattr(rjieba, "_DEFAULT_JIEBA", None)
+                jb = default if isinstance(default, rjieba.Jieba) else rjieba.Jieba()
                 for line in _read_lines(DATA / "dictionary.txt"):
                     parts = line.split()
                     freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
