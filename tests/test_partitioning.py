@@ -157,3 +157,40 @@ def test_events_alone_keep_the_order_keys(city, new_order):
         "orders_event_p202602"}
     call_command("partition", "--first", "2026-03", "--months", "1", "--add")
     assert "orders_event_p202603" in partitioning.partitions("orders_event")
+
+
+def test_a_draft_submitted_in_a_later_month_is_listed_and_counted_by_its_received_day(city, new_order):
+    """Its number (and id) is of the month it was recorded in; lists and scorecards go by
+    ``received_at``: a state's list newest first (through ``order_state_received_idx`` on
+    PostgreSQL), a month's and a day's counts. Why the list is not ordered by id, and why a
+    ``received_at`` range gives no id range. Partitioned on PostgreSQL, plain tables on SQLite:
+    the same answers."""
+    from jiesu.followup import daily
+
+    if PG:
+        call_command("partition", "--first", "2026-01", "--months", "3")
+    with clock.frozen(at("2026-01-31 23:50")):
+        draft = new_order(draft=True, content="一月底暂存的工单：小区路灯不亮")
+    with clock.frozen(at("2026-02-01 09:00")):
+        early = new_order(content="二月一日：噪音扰民")
+    with clock.frozen(at("2026-02-02 10:00")):
+        actions.submit_order(actor=city.actor("calltaker"), number=draft.number)
+    with clock.frozen(at("2026-02-02 11:00")):
+        late = new_order(content="二月二日：垃圾清运")
+    assert draft.number.startswith("20260131") and draft.pk < early.pk < late.pk
+
+    admin = city.actor("admin")
+    received = selectors.order_list(admin, selectors.OrderFilter(state="received"))
+    assert [o.number for o in received] == [late.number, draft.number, early.number]  # by received_at
+    page = selectors.order_page(admin, selectors.OrderFilter(state="received"), start=0, stop=2)
+    assert [o.number for o in page] == [late.number, draft.number]
+
+    with clock.frozen(at("2026-03-10 10:00")):
+        feb = scorecard("street", periods.Period("month", dt.date(2026, 2, 1)))
+        jan = scorecard("street", periods.Period("month", dt.date(2026, 1, 1)))
+    assert sum(c.counts.orders for c in feb.cards) == 3 and sum(c.counts.orders for c in jan.cards) == 0
+    with clock.frozen(at("2026-03-10 10:00")):
+        daily.refresh([dt.date(2026, 1, 31), dt.date(2026, 2, 2)])
+        stored, sums = daily._stored([dt.date(2026, 1, 31), dt.date(2026, 2, 2)], clock.now(), "area")
+    assert stored == {dt.date(2026, 1, 31), dt.date(2026, 2, 2)}
+    assert sum(row[daily.ORDERS] for row in sums.values()) == 2  # the submitted draft and the 2 Feb order
