@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0009_duplicate_candidate_indexes'),
+        ('orders', '0010_state_received_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
