@@ -397,3 +397,21 @@ def test_jiesu_check_reports_failed_and_waiting_receipts(city):
         IntakeReceipt.objects.update(state=ReceiptState.FAILED)
         with pytest.raises(CommandError, match="could not be recorded"):
             call_command("jiesu_check", stdout=StringIO())
+
+
+def test_a_database_error_leaves_every_receipt_pending_for_the_next_try(city, monkeypatch):
+    from django.db import OperationalError
+
+    receipts.receive_order(**kwargs(city, content=LAMP))
+
+    def broken_batch(*a, **kw):
+        raise RuntimeError("batch failed")
+
+    def deadlock(receipt):
+        raise OperationalError("deadlock detected")
+
+    monkeypatch.setattr(receipts, "_make_batch", broken_batch)
+    monkeypatch.setattr(receipts, "_make_one", deadlock)
+    with pytest.raises(OperationalError):
+        receipts.make_received_orders()
+    assert IntakeReceipt.objects.get().state == ReceiptState.PENDING  # not "failed": tried again later

@@ -14,7 +14,6 @@ from typing import Annotated, Any
 from ninja import Schema
 from pydantic import AfterValidator, ConfigDict, Field
 
-
 # One scan in C, not a Python generator per character (every text of every request passes here).
 _SURROGATE = re.compile("[\ud800-\udfff]")
 

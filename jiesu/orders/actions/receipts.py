@@ -29,7 +29,14 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connection,
+    transaction,
+)
 from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
@@ -282,6 +289,8 @@ def _make_each(receipts: list[IntakeReceipt], now: dt.datetime) -> None:
             with transaction.atomic():
                 order = _make_one(receipt)
             receipt.state, receipt.order, receipt.made_at, receipt.error = ReceiptState.MADE, order, now, ""
+        except (OperationalError, InterfaceError):
+            raise  # the database, not the receipt (a lost connection, a deadlock): all stay pending
         except Exception as err:
             log.exception("batch intake: receipt %s could not be made", receipt.pk)
             receipt.state, receipt.error = ReceiptState.FAILED, f"{type(err).__name__}: {err}"[:2000]
