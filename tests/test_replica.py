@@ -159,14 +159,15 @@ def test_the_router_never_migrates_the_replica():
     assert replica.Router().allow_migrate(replica.ALIAS, "orders", "workorder") is False
 
 
-@pytest.fixture(scope="class")
-def replica_alias(django_db_setup):
-    """The "replica" alias for a class's tests. Class-scoped, so that it exists before each
-    test's database setup (which checks the aliases a test names and guards the others), and
-    is gone before the next test outside the class."""
+def _mirror() -> dict:
+    """The primary's settings as a test mirror of it."""
     default = connections[DEFAULT_DB_ALIAS].settings_dict
-    connections.settings[replica.ALIAS] = {**copy.deepcopy(default),
-                                           "TEST": {**default["TEST"], "MIRROR": DEFAULT_DB_ALIAS}}
+    return {**copy.deepcopy(default), "TEST": {**default["TEST"], "MIRROR": DEFAULT_DB_ALIAS}}
+
+
+def _with_alias(settings_dict: dict):
+    """The "replica" alias with these settings, and the router, for the extent of a fixture."""
+    connections.settings[replica.ALIAS] = settings_dict
     routers = override_settings(DATABASE_ROUTERS=[replica.ROUTER])
     routers.enable()
     replica.forget()
@@ -178,6 +179,14 @@ def replica_alias(django_db_setup):
         connections[replica.ALIAS].close()
         del connections[replica.ALIAS]
         del connections.settings[replica.ALIAS]
+
+
+@pytest.fixture(scope="class")
+def replica_alias(django_db_setup):
+    """The "replica" alias for a class's tests. Class-scoped, so that it exists before each
+    test's database setup (which checks the aliases a test names and guards the others), and
+    is gone before the next test outside the class."""
+    yield from _with_alias(_mirror())
 
 
 @pytest.mark.usefixtures("replica_alias")
@@ -367,24 +376,12 @@ def dead_replica(django_db_setup):
     """A "replica" alias that cannot be reached: on PostgreSQL a closed port (127.0.0.1:1, the
     connect is refused at once), on SQLite a file in a directory that does not exist. Both
     raise OperationalError on connect, as a standby that is down does."""
-    default = connections[DEFAULT_DB_ALIAS].settings_dict
-    dead = {**copy.deepcopy(default), "TEST": {**default["TEST"], "MIRROR": DEFAULT_DB_ALIAS}}
-    if default["ENGINE"] == "django.db.backends.postgresql":
+    dead = _mirror()
+    if dead["ENGINE"] == "django.db.backends.postgresql":
         dead.update(HOST="127.0.0.1", PORT=1)
     else:
         dead["NAME"] = "/nonexistent-jiesu-dir/replica.sqlite3"
-    connections.settings[replica.ALIAS] = dead
-    routers = override_settings(DATABASE_ROUTERS=[replica.ROUTER])
-    routers.enable()
-    replica.forget()
-    try:
-        yield
-    finally:
-        replica.forget()
-        routers.disable()
-        connections[replica.ALIAS].close()
-        del connections[replica.ALIAS]
-        del connections.settings[replica.ALIAS]
+    yield from _with_alias(dead)
 
 
 PRIMARY = (DEFAULT_DB_ALIAS,)
