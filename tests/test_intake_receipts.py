@@ -376,6 +376,9 @@ def test_an_administrator_makes_a_failed_receipt_again_from_the_admin(city, clie
     r = client.post("/admin/orders/intakereceipt/", {"action": "make_again", "_selected_action": [receipt.pk]})
     assert r.status_code == 302
     assert IntakeReceipt.objects.get(pk=receipt.pk).state == ReceiptState.PENDING
+    from django.contrib.admin.models import LogEntry
+
+    assert LogEntry.objects.filter(object_id=str(receipt.pk), user=city.users["admin"]).exists()  # audited
 
 
 def test_jiesu_check_reports_failed_and_waiting_receipts(city):

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from jiesu.accounts.policy import Actor
 from jiesu.orders.actions import receipts
 from jiesu.orders.models import Event, IntakeReceipt, PersonalDataView, WorkOrder
+from jiesu.security.audit import audited
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -60,6 +61,7 @@ class IntakeReceiptAdmin(ReadOnlyAdmin):
     actions = ["make_again"]
 
     @admin.action(description=_("Make the failed receipts again"))
+    @audited
     def make_again(self, request, queryset) -> None:
         done = receipts.retry_failed(actor=Actor.of(request.user), ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, _("%(n)s receipt(s) queued again.") % {"n": done})

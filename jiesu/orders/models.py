@@ -174,7 +174,7 @@ class IdempotencyKey(models.Model):
 
 class ReceiptState(models.TextChoices):
     PENDING = "pending", _("Acknowledged, being recorded")
-    MADE = "made", _("Recorded")
+    MADE = "made", _("Order recorded")
     FAILED = "failed", _("Could not be recorded")
 
 

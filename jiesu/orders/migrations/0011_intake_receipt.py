@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
                 ('key', models.CharField(blank=True, max_length=128)),
                 ('payload', models.JSONField()),
                 ('received_at', models.DateTimeField()),
-                ('state', models.CharField(choices=[('pending', 'Acknowledged, being recorded'), ('made', 'Recorded'), ('failed', 'Could not be recorded')], default='pending', max_length=8)),
+                ('state', models.CharField(choices=[('pending', 'Acknowledged, being recorded'), ('made', 'Order recorded'), ('failed', 'Could not be recorded')], default='pending', max_length=8)),
                 ('error', models.TextField(blank=True)),
                 ('made_at', models.DateTimeField(blank=True, null=True)),
                 ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
