@@ -184,6 +184,8 @@ API_OPERATIONS: dict[tuple[str, str], str] = {
     ("get", "/api/v1/orders"): API_LIST,
     ("get", "/api/v1/orders/{number}"): API_ORDER,
     ("post", "/api/v1/triage"): API_TOOL,
+    # An intake receipt: its sender's and administrators' only (404 for anyone else: tests/test_intake_receipts.py).
+    ("get", "/api/v1/receipts/{receipt_id}"): API_TOOL,
     **{("post", f"/api/v1/orders/{{number}}/{a}"): API_ORDER for a in (
         "submit", "answer", "dispatch", "requeue", "refer", "decline", "merge", "close", "decide_extension",
         "callback", "reopen", "urge", "note", "accept", "return", "extend", "contact", "reply")},
