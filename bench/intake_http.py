@@ -7,6 +7,10 @@ For each database (SQLite, PostgreSQL) and each round, in turn:
   event, then triage and auto-dispatch (which sets the deadlines) in the same transaction; the
   answer is the dispatched order's detail. The task worker sends the notifications the events
   cause (and would triage an order whose inline triage failed);
+- Jiesu again with ``Prefer: respond-async`` (``BENCH_ASYNC=0`` leaves it out): each request is
+  acknowledged with a receipt (202) and the task worker makes the orders in batches
+  (``jiesu.orders.actions.receipts``). Its orders/s counts orders *made*, over the run plus the
+  time the worker needed afterwards to make the last one; the acknowledgements/s are beside it;
 - the peer, django-helpdesk 2.6.1 on Django 5.2 (``bench.peer_helpdesk``): 2 sync gunicorn
   workers, ``POST /api/tickets/`` with a DRF token.
 
@@ -23,7 +27,7 @@ processes on the machine used meanwhile (it is shared), and for Jiesu how long t
 worker took to catch up (and the CPU per order counted until it had). Ratios are against the peer measured in the same round.
 
 Knobs: BENCH_QUICK=1 (5 s runs, 1 round), BENCH_DURATION, BENCH_ROUNDS, BENCH_CONNS,
-BENCH_DBS="sqlite postgresql", BENCH_PEER=0 (Jiesu only), BENCH_PG_URL (the server,
+BENCH_DBS="sqlite postgresql", BENCH_PEER=0 (Jiesu only), BENCH_ASYNC=0 (no receipts run), BENCH_PG_URL (the server,
 default postgres://postgres@127.0.0.1:5432), BENCH_PG_PREFIX (databases <prefix>_jiesu and
 <prefix>_peer are dropped and made anew; default bench_intake).
 
