@@ -6,3 +6,8 @@ class OpsConfig(AppConfig):
 
     name = "jiesu.ops"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from jiesu.ops import pg_arrays
+
+        pg_arrays.connect()
