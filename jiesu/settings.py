@@ -5,7 +5,8 @@
 - ``JIESU_REPLICA_URL``: ``postgres://…`` of a streaming replica of that database; the insight
   and scorecard reads go there (``jiesu.ops.replica``, docs/scaling.md), the primary while it
   does not answer or lags (``JIESU_REPLICA_BACKOFF``, ``JIESU_REPLICA_MAX_LAG``,
-  ``JIESU_REPLICA_LAG_CHECK``, ``JIESU_REPLICA_CONNECT_TIMEOUT``).
+  ``JIESU_REPLICA_LAG_CHECK``, ``JIESU_REPLICA_CONNECT_TIMEOUT``), or holds a query longer than
+  ``JIESU_REPLICA_STATEMENT_TIMEOUT``.
 - ``JIESU_PG_SERVER_BINDING``: ``0`` turns off PostgreSQL's server-side binding and prepared
   statements (needed behind a transaction-mode connection pooler).
 - ``JIESU_DEBUG``: ``1`` for development.
@@ -163,16 +164,37 @@ def _database() -> dict:
     }
 
 
-def replica_database(url: str, primary: dict, connect_timeout: int = 2) -> dict:
+def replica_database(url: str, primary: dict, connect_timeout: int = 2, statement_timeout: float = 10) -> dict:
     """The ``replica`` alias of ``JIESU_REPLICA_URL``: a PostgreSQL streaming replica of the
     primary, kept connected like it. Its tests run on the primary's test database (MIRROR).
-    A short ``connect_timeout`` (unless the URL sets one; libpq's least is 2 s): a replica that
-    is down costs a request that long before it reads the primary (``jiesu.ops.replica``), not
-    the operating system's minutes for an unanswered connect."""
+    What the URL sets itself wins over the bounds below, which keep a replica that fails from
+    holding a page (``jiesu.ops.replica`` then reads the primary):
+
+    - ``connect_timeout`` (libpq's least is 2 s): a replica that is down costs a request that
+      long, not the operating system's minutes for an unanswered connect.
+    - ``statement_timeout`` (``JIESU_REPLICA_STATEMENT_TIMEOUT``, 10 s; 0: none), on the server:
+      a standby that accepts the query and then holds it (replay holding a lock the query waits
+      for, an overloaded or stuck server) cancels it, SQLSTATE 57014, and the call reruns on the
+      primary. 10 s: the heaviest insight statement measured, a month's ranking recounted from
+      the orders at 10M, took 1.3 s alone and up to ~4 s with the machine loaded
+      (docs/benchmarks.md); 10 s plus the primary's rerun stays under gunicorn's 30 s worker
+      timeout. It does not reach the primary's connections.
+    - TCP keepalives (probe after 5 s of silence, every 2 s, gone after 3 unanswered) and
+      ``tcp_user_timeout`` (10 s for sent data never acknowledged): a host that vanished (frozen,
+      network dropping packets) cannot cancel anything itself, and the system's defaults would
+      wait two hours (keepalive) or ~15 minutes (retransmissions) for it. Unlike a client-side
+      timer they never cut a long query of a replica that is alive: its kernel still answers.
+    """
     replica: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=primary.get("CONN_MAX_AGE", 0)))
     if "postgresql" not in str(replica["ENGINE"]) or "postgresql" not in str(primary["ENGINE"]):
         raise ImproperlyConfigured("JIESU_REPLICA_URL is a PostgreSQL replica of a PostgreSQL JIESU_DATABASE_URL")
-    replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", connect_timeout)
+    options: dict[str, Any] = replica.setdefault("OPTIONS", {})
+    options.setdefault("connect_timeout", connect_timeout)
+    for name, value in {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3,
+                        "tcp_user_timeout": 10_000}.items():
+        options.setdefault(name, value)
+    if statement_timeout and "statement_timeout" not in str(options.get("options", "")):
+        options["options"] = f"-c statement_timeout={round(statement_timeout * 1000)} {options.get('options', '')}".strip()
     replica["TEST"] = {"MIRROR": "default"}
     return replica
 
@@ -181,7 +203,8 @@ DATABASES = {"default": _database()}
 DATABASE_ROUTERS: list[str] = []  # without a replica Django routes nothing, as before
 if os.environ.get("JIESU_REPLICA_URL"):
     DATABASES["replica"] = replica_database(os.environ["JIESU_REPLICA_URL"], DATABASES["default"],
-                                            int(os.environ.get("JIESU_REPLICA_CONNECT_TIMEOUT", "2")))
+                                            int(os.environ.get("JIESU_REPLICA_CONNECT_TIMEOUT", "2")),
+                                            float(os.environ.get("JIESU_REPLICA_STATEMENT_TIMEOUT", "10")))
     DATABASE_ROUTERS = ["jiesu.ops.replica.Router"]
 # Per process (the hotspot clusters, keyed by a fingerprint of their orders, so always exact).
 # "ratelimit" is shared by every server process (gunicorn workers), so that a client's budget on

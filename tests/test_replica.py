@@ -17,6 +17,7 @@ import io
 import re
 from concurrent.futures import ThreadPoolExecutor
 
+import psycopg
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
@@ -129,6 +130,19 @@ def test_the_setting_makes_a_mirrored_alias_kept_connected_like_the_primary():
     assert got["OPTIONS"]["connect_timeout"] == 2  # a replica that is down costs a request 2 s, not minutes
     assert replica_database("postgres://reader@standby.example/jiesu?connect_timeout=5",
                             primary)["OPTIONS"]["connect_timeout"] == 5
+    # A replica that holds a query cancels it after 10 s; a host that vanished is given up by TCP.
+    assert got["OPTIONS"]["options"] == "-c statement_timeout=10000"
+    assert {k: got["OPTIONS"][k] for k in ("keepalives", "keepalives_idle", "keepalives_interval",
+                                           "keepalives_count", "tcp_user_timeout")} == {
+        "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3,
+        "tcp_user_timeout": 10_000}
+    assert replica_database("postgres://reader@standby.example/jiesu", primary,
+                            statement_timeout=2.5)["OPTIONS"]["options"] == "-c statement_timeout=2500"
+    assert "options" not in replica_database("postgres://reader@standby.example/jiesu", primary,
+                                             statement_timeout=0)["OPTIONS"]  # 0: none
+    own = replica_database("postgres://reader@standby.example/jiesu?keepalives_idle=30"
+                           "&options=-c%20statement_timeout%3D60s", primary)["OPTIONS"]  # the URL's own win
+    assert own["keepalives_idle"] == 30 and own["options"] == "-c statement_timeout=60s"
     with pytest.raises(ImproperlyConfigured):  # a replica of an embedded SQLite database
         replica_database("postgres://reader@standby.example:5432/jiesu",
                          {"ENGINE": "django.db.backends.sqlite3", "NAME": "x", "CONN_MAX_AGE": 60})
@@ -347,17 +361,45 @@ class TestWithReplica:
         assert "warning: the read replica is 4000 s behind (JIESU_REPLICA_MAX_LAG: 300 s)" in out.getvalue()
 
     def test_an_error_of_a_replica_that_answers_is_raised_not_rerun(self, caplog):
+        """A recovery conflict (the standby's replay needed rows the query read): SQLSTATE 40001."""
         calls = []
 
         @replica.reading()
-        def cancelled() -> None:
+        def conflict() -> None:
             calls.append(replica.db())
-            raise OperationalError("canceling statement due to statement timeout")
+            raise OperationalError("canceling statement due to conflict with recovery") from (
+                psycopg.errors.SerializationFailure("canceling statement due to conflict with recovery"))
 
-        with pytest.raises(OperationalError, match="statement timeout"):
-            cancelled()
+        with pytest.raises(OperationalError, match="conflict with recovery"):
+            conflict()
         assert calls == [replica.ALIAS] and "jiesu.replica" not in caplog.text
         assert replica.in_use()
+
+    def test_a_statement_the_replica_cancelled_reruns_on_the_primary_without_a_look(self, monkeypatch, caplog):
+        """Its statement_timeout (SQLSTATE 57014): a replica that holds queries. It is avoided at
+        once — a look would wait as long — and the call runs again on the primary. The real
+        timeout on PostgreSQL: ``TestReplicaHangs``."""
+        now = _clock(monkeypatch)
+        replica._health.looked_at = now[0]  # a look a moment ago found it answering
+        looks = []
+        monkeypatch.setattr(replica, "status", lambda: looks.append(1) or replica.Status(True, 0.0))
+        calls = []
+
+        @replica.reading()
+        def held() -> str:
+            calls.append(replica.db())
+            if replica.db() == replica.ALIAS:
+                raise OperationalError("canceling statement due to statement timeout") from (
+                    psycopg.errors.QueryCanceled("canceling statement due to statement timeout"))
+            return "answered"
+
+        assert held() == "answered"
+        assert calls == [replica.ALIAS, DEFAULT_DB_ALIAS] and looks == []
+        assert "does not answer (canceling statement due to statement timeout): insight reads go to the primary " \
+               "for 30 s" in caplog.text
+        now[0] += 29
+        with replica.reading():
+            assert replica.db() == DEFAULT_DB_ALIAS and looks == []  # the back-off
 
 
 def _clock(monkeypatch) -> list[float]:
@@ -472,3 +514,65 @@ def _connects(monkeypatch) -> list[int]:
 
     monkeypatch.setattr(conn, "get_new_connection", counted)
     return attempts
+
+
+# ---------------------------------------------------------------------------------------------
+# A replica that takes a query and holds it
+
+
+@pytest.fixture(scope="class")
+def held_replica(django_db_setup):
+    """A "replica" alias with the connection options the setting gives a real one
+    (``replica_database``: statement_timeout, keepalives), a short statement_timeout (0.5 s), on
+    the test database like ``replica_alias``."""
+    alias = _mirror()
+    made = replica_database(f"postgres://{alias['USER']}@{alias['HOST']}:{alias['PORT']}/{alias['NAME']}",
+                            alias, statement_timeout=0.5)
+    alias["OPTIONS"] = made["OPTIONS"]
+    yield from _with_alias(alias)
+
+
+@pytest.mark.skipif(connections[DEFAULT_DB_ALIAS].vendor != "postgresql",
+                    reason="statement_timeout is PostgreSQL's; a replica is PostgreSQL only")
+@pytest.mark.usefixtures("held_replica")
+@pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, replica.ALIAS])
+class TestReplicaHangs:
+    def test_a_query_the_replica_holds_is_cancelled_and_answered_by_the_primary(self, city, new_order,
+                                                                               monkeypatch, caplog):
+        """A standby whose replay holds a lock the insight query waits for (here: another
+        connection holds the order table's ACCESS EXCLUSIVE lock). The replica's
+        statement_timeout cancels the query, the call reruns on the primary. The test's replica
+        is the primary's database, so the lock is let go when the fallback begins (``_avoid``),
+        as the primary's own connection would otherwise wait for it too."""
+        handled(city, new_order)
+        now = _clock(monkeypatch)
+        with connections[replica.ALIAS].cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            assert cursor.fetchone()[0] == "500ms"
+        holder = connections.create_connection(DEFAULT_DB_ALIAS)
+        let_go = []
+        avoid = replica._avoid
+
+        def let_go_then_avoid(err: BaseException) -> None:
+            let_go.append(str(err).strip())
+            with holder.cursor() as cursor:
+                cursor.execute("ROLLBACK")
+            avoid(err)
+
+        monkeypatch.setattr(replica, "_avoid", let_go_then_avoid)
+        try:
+            with holder.cursor() as cursor:
+                cursor.execute("BEGIN")
+                cursor.execute("LOCK TABLE orders_workorder IN ACCESS EXCLUSIVE MODE")
+            with Queries() as q:
+                d = dashboard(city.actor("handler"), Period.last_days(7))
+        finally:
+            holder.close()
+        assert d.total == 1
+        assert let_go == ["canceling statement due to statement timeout"]
+        assert any('"orders_workorder"' in s for s in q.replica)  # sent there, held, cancelled
+        assert any('"orders_workorder"' in s for s in q.primary)  # the whole call again
+        assert "read replica" in caplog.text and "insight reads go to the primary for 30 s" in caplog.text
+        now[0] += 29
+        with replica.reading():
+            assert replica.db() == DEFAULT_DB_ALIAS  # the back-off

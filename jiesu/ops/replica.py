@@ -28,8 +28,14 @@ keep working), and the log says so (logger ``jiesu.replica``, WARNING):
 - **Down.** A call of a ``@reading()`` selector that raises ``OperationalError`` or
   ``InterfaceError`` asks the replica whether it answers (``status()``: connect, one query);
   if it does not, the whole call runs again on the primary, so its result is all one
-  database's. An error while the replica answers (a cancelled query, the primary's own error)
+  database's. An error while the replica answers (a recovery conflict, the primary's own error)
   is raised as before: rerunning a query the replica refused would only move it to the primary.
+- **Hung.** A replica that takes the query and then holds it (a stuck standby) cancels it after
+  its ``statement_timeout`` (``jiesu.settings.replica_database``, ``JIESU_REPLICA_STATEMENT_TIMEOUT``,
+  10 s: above the heaviest insight statement measured). That cancellation (SQLSTATE 57014) counts
+  as down without a look — a look would wait as long on a replica that holds queries: the call
+  reruns on the primary, with the warning and the back-off. A host that vanished is cut by the
+  connection's TCP keepalives (same function).
 - **Back-off.** A replica that did not answer is not tried again for ``REPLICA_BACKOFF_SECONDS``
   (30 s), so that each request does not wait for a connect timeout (the alias connects with a
   short ``connect_timeout``, ``jiesu.settings.replica_database``); then one look decides.
@@ -64,6 +70,7 @@ _reading: ContextVar[bool] = ContextVar("jiesu_replica_reading", default=False)
 # makes leave that to it (their partial results would mix the two databases).
 _guarded: ContextVar[bool] = ContextVar("jiesu_replica_guarded", default=False)
 DOWN = (OperationalError, InterfaceError)  # what a replica that does not answer raises
+QUERY_CANCELED = "57014"  # SQLSTATE of a statement cancelled by statement_timeout (or by hand)
 
 log = logging.getLogger("jiesu.replica")
 monotonic: Callable[[], float] = time.monotonic  # the back-off's and the lag's clock (tests set it)
@@ -176,8 +183,8 @@ def status() -> Status:
     conn = connections[ALIAS]
     try:
         return _ask(conn)
-    except DOWN:
-        if conn.in_atomic_block:
+    except DOWN as err:
+        if conn.in_atomic_block or cancelled(err):  # a fresh connection would wait as long
             raise
         conn.close()
         return _ask(conn)
@@ -266,11 +273,24 @@ def _avoid(err: BaseException) -> None:
                 _where(), str(err).strip() or type(err).__name__, backoff())
 
 
+def cancelled(err: BaseException) -> bool:
+    """Whether ``err`` (Django's error, psycopg's as its cause) is a statement the server
+    cancelled: SQLSTATE 57014, psycopg's ``QueryCanceled``."""
+    return any(getattr(e, "sqlstate", None) == QUERY_CANCELED for e in (err, err.__cause__))
+
+
 def _fell_over(err: BaseException) -> bool:
     """After a ``@reading()`` call raised ``err``: whether to run it again on the primary. Yes
-    when the replica is already avoided (the call may have read it before), or when it does not
-    answer now (then it is avoided); no when it answers: the error was not its outage."""
+    when the replica is already avoided (the call may have read it before), when it cancelled a
+    statement (its ``statement_timeout``: it holds queries; avoided without a look, which would
+    wait as long), or when it does not answer now (then it is avoided); no when it answers: the
+    error was not its outage. A cancellation is taken for the replica's: the primary's
+    connections have no ``statement_timeout`` of Jiesu's (one of the operator's there would
+    cost a rerun that is cancelled again, and raised)."""
     if monotonic() < _health.avoid_until:
+        return True
+    if cancelled(err):
+        _avoid(err)
         return True
     try:
         status()
