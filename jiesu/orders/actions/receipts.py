@@ -37,6 +37,7 @@ from django.db import (
     close_old_connections,
     connection,
     connections,
+    models,
     router,
     transaction,
 )
@@ -145,8 +146,7 @@ def _insert(**values: Any) -> IntakeReceipt:
     if not conn.features.can_return_columns_from_insert:  # SQLite before 3.35
         receipt.save(force_insert=True)
         return receipt
-    fields = [IntakeReceipt._meta.get_field(name) for name in _COLUMNS]
-    params = [field.get_db_prep_save(getattr(receipt, field.attname), conn) for field in fields]
+    params = [field.get_db_prep_save(getattr(receipt, field.attname), conn) for field in _fields_written()]
     with conn.cursor() as cursor:
         cursor.execute(_insert_sql(conn.alias), params)
         receipt.pk = cursor.fetchone()[0]
@@ -155,10 +155,16 @@ def _insert(**values: Any) -> IntakeReceipt:
 
 
 @functools.cache
+def _fields_written() -> list[models.Field]:
+    by_name = {field.name: field for field in IntakeReceipt._meta.concrete_fields}
+    return [by_name[name] for name in _COLUMNS]
+
+
+@functools.cache
 def _insert_sql(alias: str) -> str:
     """``_insert``'s statement, built once per process from the model's own names."""
     opts, q = IntakeReceipt._meta, connections[alias].ops.quote_name
-    columns = ", ".join(q(str(opts.get_field(name).column)) for name in _COLUMNS)
+    columns = ", ".join(q(str(field.column)) for field in _fields_written())
     placeholders = ", ".join(["%s"] * len(_COLUMNS))
     return (f"INSERT INTO {q(opts.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608 - our names
             f"RETURNING {q(str(opts.pk.column))}")
