@@ -146,6 +146,28 @@ def test_pages_carry_a_strict_content_security_policy_and_security_headers(clien
     assert "camera=()" in response["Permissions-Policy"]
 
 
+@pytest.mark.django_db
+def test_the_apis_json_carries_the_data_policy(city, client):
+    """JSON is data: nothing in it may load, run or be framed, answered or refused."""
+    from jiesu.accounts.models import ApiToken
+
+    _token, raw = ApiToken.issue(user=city.users["calltaker"], name="csp")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    body = json.dumps({"request_type": "complaint", "channel": "hotline", "content": "路灯坏了",
+                       "requesters": [{"phone": "13800000001"}]})
+    answers = [
+        client.post("/api/v1/orders", body, content_type="application/json", **auth),
+        client.post("/api/v1/orders", body, content_type="application/json", HTTP_PREFER="respond-async", **auth),
+        client.post("/api/v1/orders", "{}", content_type="application/json", **auth),
+        client.get("/api/v1/orders"),
+        client.get("/api/v1/no-such-thing", **auth),
+    ]
+    assert [r.status_code for r in answers] == [201, 202, 422, 401, 404]
+    for response in answers:
+        assert response["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+        assert response["X-Content-Type-Options"] == "nosniff"
+
+
 def test_pages_with_personal_data_are_not_cached(city, client):
     client.force_login(city.users["calltaker"])
     assert client.get(reverse("desk:home")).headers["Cache-Control"] == "private, no-store"
