@@ -62,6 +62,10 @@ K = NotificationKind
 TRIGGERS = frozenset({EventCode.CREATED, EventCode.SUBMITTED, EventCode.REPLIED, EventCode.DISPATCHED,
                       EventCode.REOPENED})
 HANDLER_ROLES = (Role.HANDLER, Role.UNIT_LEAD)
+# What ``plan`` and ``_rows`` read of an event and its order: a fan-out of a batch intake's
+# events read every column of 200–400 orders, four tenths of the task's time (py-spy, session 8).
+PLANNED_FROM = ("id", "code", "at", "to_state", "order_id", "order__id", "order__number", "order__title",
+                "order__content", "order__address", "order__category__name")
 STALE = dt.timedelta(days=1)
 _ENGINE = Engine(autoescape=False)  # plain-text messages: nothing to escape
 
@@ -328,7 +332,7 @@ def fan_out_events(event_ids: list[int]) -> int:
     and sent at once by this task: the templates read in one query, the rows inserted in one
     statement already claimed, the outcomes recorded in one. Returns how many were created."""
     events = list(Event.objects.select_related("order__category").filter(pk__in=event_ids, code__in=TRIGGERS)
-                  .order_by("pk"))
+                  .only(*PLANNED_FROM).order_by("pk"))
     if not events:
         return 0
     now = clock.now()
