@@ -1,5 +1,4 @@
-"""Serve Jiesu: gunicorn (2 workers, measured ~1,200 req/s for an insert endpoint on this
-class of machine) plus one background-task worker, the periodic sweep (``jiesu sweep
+"""Serve Jiesu: gunicorn (2 workers of 4 threads each, keeping connections open) plus one background-task worker, the periodic sweep (``jiesu sweep
 --every JIESU_SWEEP_SECONDS``) and the Open311 sync with units' systems (``jiesu open311_sync
 --every JIESU_OPEN311_POLL_SECONDS``) in child processes."""
 
@@ -22,9 +21,11 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--host", default=os.environ.get("JIESU_HOST", "127.0.0.1"))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("JIESU_WORKERS", "2")))
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("JIESU_THREADS", "4")),
+                            help="threads per web worker (1: gunicorn's sync workers)")
         parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
 
-    def handle(self, *args, port: int, host: str, workers: int, no_worker: bool, **options):
+    def handle(self, *args, port: int, host: str, workers: int, threads: int, no_worker: bool, **options):
         # A service manager stops us with SIGTERM: treat it as Ctrl-C, so that the ``finally``
         # below stops the worker, the sweeps and gunicorn instead of leaving them orphaned.
         signal.signal(signal.SIGTERM, _interrupt)
@@ -49,7 +50,8 @@ class Command(BaseCommand):
         try:
             subprocess.run(  # noqa: S603
                 [sys.executable, "-m", "gunicorn", "jiesu.wsgi:application", "--bind", f"{host}:{port}",
-                 "--workers", str(workers), "--access-logfile", "-", "--graceful-timeout", "10"],
+                 "--workers", str(workers), *server_threads(threads), "--access-logfile", "-",
+                 "--graceful-timeout", "10"],
                 env=env, check=False,
             )
         except KeyboardInterrupt:
@@ -59,6 +61,21 @@ class Command(BaseCommand):
                 if child is not None:
                     child.send_signal(signal.SIGTERM)
                     child.wait(timeout=15)
+
+
+def server_threads(threads: int) -> list[str]:
+    """gunicorn's options for ``threads`` per worker. Why threads: a sync worker answers one
+    request per connection and closes it, so every request of a desk's browser, an app or a
+    partner's system pays a new TCP connection, and a worker waiting on the database serves
+    nobody. A threaded worker keeps connections open (``--keep-alive``) and serves the next
+    request while one waits. Measured on intake (``bench/intake_http.py``, 2 workers, 8
+    connections, PostgreSQL): acknowledgements 149–166/s with sync workers, 220–270/s with 4
+    threads each, p50 43–51 → 28–33 ms (docs/benchmarks.md, session 8). Each thread has its own
+    database connection; everything a request shares in the process is read-only or locked
+    (``jiesu.dispatch.runtime``)."""
+    if threads <= 1:
+        return []
+    return ["--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "5"]
 
 
 def _interrupt(signum: int, frame: Any) -> None:
