@@ -254,6 +254,32 @@ def test_a_batch_announces_its_events_together_once(city):
     assert {e[0] for e in batches[0]} == set(Event.objects.values_list("pk", flat=True))
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only: SQLite has no plan cache setting")
+@pytest.mark.django_db(transaction=True)  # the batch's transaction is the outermost, as in the worker
+def test_a_batch_reuses_plans_and_leaves_the_connections_setting_alone(city, monkeypatch):
+    """Generic plans inside the batch's transaction (its foreign-key checks are not planned
+    anew for every row); the connection's own ``force_custom_plan`` before and after."""
+
+    def mode() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW plan_cache_mode")
+            return cursor.fetchone()[0]
+
+    seen = []
+    make_batch = receipts._make_batch
+
+    def spying(*args):
+        seen.append(mode())
+        return make_batch(*args)
+
+    monkeypatch.setattr(receipts, "_make_batch", spying)
+    receipts.receive_order(**kwargs(city, content=LAMP))
+    before = mode()
+    assert receipts.make_received_orders() == 1
+    assert (before, seen, mode()) == ("force_custom_plan", ["auto"], "force_custom_plan")
+    assert WorkOrder.objects.get().state == State.DISPATCHED
+
+
 def test_a_batch_costs_the_same_statements_however_many_orders_it_makes(city):
     def statements(n: int) -> int:
         for _ in range(n):
