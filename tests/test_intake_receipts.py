@@ -276,7 +276,7 @@ def test_a_batch_reuses_plans_and_leaves_the_connections_setting_alone(city, mon
     receipts.receive_order(**kwargs(city, content=LAMP))
     before = mode()
     assert receipts.make_received_orders() == 1
-    assert (before, seen, mode()) == ("force_custom_plan", ["auto"], "force_custom_plan")
+    assert (before, seen, mode()) == ("force_custom_plan", ["force_generic_plan"], "force_custom_plan")
     assert WorkOrder.objects.get().state == State.DISPATCHED
 
 

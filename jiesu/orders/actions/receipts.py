@@ -213,17 +213,20 @@ def make_received_orders(*, limit: int = BATCH) -> int:
 
 
 def _generic_plans_for_this_transaction() -> None:
-    """PostgreSQL: let this transaction reuse plans (``plan_cache_mode = auto``). Jiesu's
-    connections plan every statement for its values (``force_custom_plan``, jiesu.settings: a
-    generic plan of the unit inbox walked every open assignment), and that includes the
-    statement behind each foreign-key check, run at COMMIT for every row of the batch that
-    refers to an order, a user or a unit: about 12 per order, each planned anew. The batch's
-    statements are keyed by ids, where a generic plan is as good. Measured with
-    ``bench/intake_batch.py`` (batches of 200): PostgreSQL's CPU per order made 0.95–1.10 →
-    0.65 ms (docs/benchmarks.md, session 8). ``SET LOCAL`` ends with the transaction."""
+    """PostgreSQL: plans this transaction's statements once, not for each call's values
+    (``plan_cache_mode = force_generic_plan``). Jiesu's connections plan every statement for its
+    values (``force_custom_plan``, jiesu.settings: a generic plan of the unit inbox walked every
+    open assignment), and that includes the statement behind each foreign-key check, run at
+    COMMIT for every row of the batch that refers to an order, a user or a unit: about 12 per
+    order, each planned anew. The batch's own statements are keyed by ids, where a generic plan
+    is as good. Measured (docs/benchmarks.md, session 8): PostgreSQL's CPU per order made
+    0.95–1.10 → 0.65 ms (``bench/intake_batch.py``, batches of 200); 100,000 key checks at
+    COMMIT 4.0–5.3 s → 0.9–1.2 s on one table, and 6.2–6.8 s → 1.8 s on orders partitioned by
+    month, where ``auto`` keeps planning each check (7.0–7.3 s). ``SET LOCAL`` ends with the
+    transaction."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL plan_cache_mode = auto")
+            cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
 
 
 def _fields(payload: dict[str, Any]) -> dict[str, Any]:
