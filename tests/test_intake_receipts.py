@@ -323,13 +323,38 @@ def test_drain_makes_what_is_pending_until_stopped(city, monkeypatch):
             stop.set()
         return made[-1]
 
+    clock = iter([0.0, 1.0, 2.0, 2.1, 3.0])  # when each batch starts, and when the partial one ends
+
     monkeypatch.setattr(receipts, "make_received_orders", batch)
+    monkeypatch.setattr(receipts, "monotonic", lambda: next(clock))
     monkeypatch.setattr(receipts, "BATCH", 2)
     monkeypatch.setattr(receipts, "close_old_connections", lambda: None)  # the test's own transaction
     receipts.drain(stop, idle=0.1, gather=0.25)
-    # Full batches follow one another at once; a partial one lets the next gather; none: idle.
-    assert made == [2, 2, 1, 0] and waits == [0.25, 0.1]
+    # Full batches follow one another at once; a partial one (0.1 s) lets the next start 0.25 s
+    # after it began; none: idle.
+    assert made == [2, 2, 1, 0] and waits == [pytest.approx(0.15), 0.1]
     assert WorkOrder.objects.count() == 5
+
+
+def test_drain_starts_the_next_batch_at_once_after_a_slow_partial_one(city, monkeypatch):
+    """A partial batch that took longer than the gathering time: the receipts that came
+    meanwhile are made at once, not after another pause."""
+    import threading
+
+    receipts.receive_order(**kwargs(city, content=LAMP))
+    waits = []
+
+    class Stop(threading.Event):
+        def wait(self, timeout=None):
+            waits.append(timeout)
+            self.set()
+            return True
+
+    clock = iter([0.0, 0.4])
+    monkeypatch.setattr(receipts, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(receipts, "close_old_connections", lambda: None)
+    receipts.drain(Stop(), idle=0.1, gather=0.25)
+    assert waits == [0.0] and WorkOrder.objects.count() == 1
 
 
 # ------------------------------------------------------------------------------------ the API

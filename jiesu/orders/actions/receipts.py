@@ -24,6 +24,7 @@ import datetime as dt
 import functools
 import logging
 import threading
+import time
 from collections import defaultdict
 from contextlib import nullcontext
 from functools import partial
@@ -82,6 +83,7 @@ BATCH = 200
 # How long the receipts that arrive after a partial batch gather before the next one: at 60
 # orders/s a batch then holds ~15 instead of 2–3, and an order waits at most this long more.
 GATHER_SECONDS = 0.25
+monotonic = time.monotonic  # the drain's clock (tests set it)
 
 
 def receive_order(
@@ -380,12 +382,18 @@ def retry_failed(*, actor: Actor, ids: list[int]) -> int:
 
 def drain(stop: threading.Event, *, idle: float, gather: float = GATHER_SECONDS) -> None:
     """Make received orders until ``stop`` is set (``jiesu worker`` runs this in a thread of
-    its own): a full batch is followed by the next at once; after a partial one the receipts
-    arriving meanwhile gather for ``gather`` seconds, so that a batch's fixed cost (its
-    transaction, a dozen statements, one notification task) is shared by many orders; with
-    nothing pending it looks again every ``idle`` seconds. A failure is logged and tried again
-    after a second; the receipts stay pending meanwhile."""
+    its own): a full batch is followed by the next at once; after a partial one the next starts
+    ``gather`` seconds after it began, so that the receipts arriving meanwhile share a batch's
+    fixed cost (its transaction, a dozen statements, one notification task); with nothing
+    pending it looks again every ``idle`` seconds. A failure is logged and tried again after a
+    second; the receipts stay pending meanwhile.
+
+    Why from the batch's start: a pause added after each batch capped the intake at what one
+    pause and one batch hold. At 250 acknowledgements a second a batch of ~60 took ~0.2 s,
+    then waited 0.25 s: ~130 orders a second made, the rest left for after the load
+    (docs/benchmarks.md, session 8)."""
     while not stop.is_set():
+        began = monotonic()
         try:
             made = make_received_orders()
         except Exception:
@@ -395,4 +403,4 @@ def drain(stop: threading.Event, *, idle: float, gather: float = GATHER_SECONDS)
         finally:
             close_old_connections()
         if made < BATCH:
-            stop.wait(gather if made else idle)
+            stop.wait(max(0.0, gather - (monotonic() - began)) if made else idle)
