@@ -163,6 +163,15 @@ def generate(n: int, copies: int = 1) -> dict:
     seqs: dict[str, int] = {}  # order numbers count per day in Beijing
     empty = json.dumps({})
     with transaction.atomic():
+        if not sqlite:
+            # Every row written here is checked against its foreign keys at COMMIT (Django's are
+            # deferred): ~10 checks an order. The connections plan each statement for its values
+            # (plan_cache_mode = force_custom_plan, jiesu.settings), so each check was planned
+            # again: 62-68 us a check into partitioned orders, 18 us with its generic plan (40-53
+            # against 9-12 us on one table; 100,000 events committed, docs/benchmarks.md
+            # "Session 8"). At 10M partitioned the commit alone would have taken ~2 hours.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
         for d in range(days):
             day0 = start + d * D
             seconds = sorted(rng.random() * 86400 for _ in range(per_day[d]))
