@@ -12,8 +12,8 @@ For each database (SQLite, PostgreSQL) and each round, in turn:
   acknowledged with a receipt (202) and the task worker makes the orders in batches
   (``jiesu.orders.actions.receipts``). Its orders/s counts orders *made*, over the run plus the
   time the worker needed afterwards to make the last one; the acknowledgements/s are beside it;
-- the peer, django-helpdesk 2.6.1 on Django 5.2 (``bench.peer_helpdesk``): the same gunicorn set-up
-  (``JIESU_THREADS=1`` runs both with sync workers), ``POST /api/tickets/`` with a DRF token.
+- the peer, django-helpdesk 2.6.1 on Django 5.2 (``bench.peer_helpdesk``): 2 sync gunicorn workers
+  (its reference set-up and its faster one, see there), ``POST /api/tickets/`` with a DRF token.
 
 The load is wrk (Debian's ``wrk``, ``bench/intake.lua``): 1 thread, 8 connections, closed loop,
 127.0.0.1. wrk rather than a Python client because it is C: at several hundred requests a second

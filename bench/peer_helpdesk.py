@@ -190,13 +190,13 @@ def migrate(database: str) -> None:
 
 
 def server_command(port: int) -> list[str]:
-    """2 gunicorn workers as Jiesu's ``jiesu serve`` runs them (``JIESU_THREADS`` threads each,
-    connections kept open; ``1``: sync workers), so that the two apps are compared, not two
-    server set-ups."""
-    threads = int(os.environ.get("JIESU_THREADS", "4"))
-    threaded = ["--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "5"] if threads > 1 else []
+    """2 sync gunicorn workers: the issue's reference set-up for the peer, and its better one.
+    Jiesu's ``jiesu serve`` runs threaded workers since session 8; the peer measured with the
+    same 4 threads made 26–32 tickets/s on SQLite against 48 with sync workers (its SQLite
+    writers wait on each other), and about the same on PostgreSQL (46.5 sync, 51–69 threaded;
+    docs/benchmarks.md, session 8). So the peer keeps its sync workers."""
     return [str(PYTHON), "-m", "gunicorn", "peerdesk.wsgi:application", "--bind", f"127.0.0.1:{port}",
-            "--workers", "2", *threaded, "--timeout", "120"]
+            "--workers", "2", "--timeout", "120"]
 
 
 def body(queue: int) -> str:
