@@ -49,9 +49,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Jiesu: http://{host}:{port}/  (staff desk: /desk/, admin: /admin/)")
         try:
             subprocess.run(  # noqa: S603
-                [sys.executable, "-m", "gunicorn", "jiesu.wsgi:application", "--bind", f"{host}:{port}",
-                 "--workers", str(workers), *server_threads(threads), "--access-logfile", "-",
-                 "--graceful-timeout", "10"],
+                gunicorn_command(host=host, port=port, workers=workers, threads=threads),
                 env=env, check=False,
             )
         except KeyboardInterrupt:
@@ -61,6 +59,12 @@ class Command(BaseCommand):
                 if child is not None:
                     child.send_signal(signal.SIGTERM)
                     child.wait(timeout=15)
+
+
+def gunicorn_command(*, host: str, port: int, workers: int, threads: int) -> list[str]:
+    return [sys.executable, "-m", "gunicorn", "jiesu.wsgi:application", "-c", "python:jiesu.ops.gunicorn_conf",
+            "--bind", f"{host}:{port}", "--workers", str(workers), *server_threads(threads),
+            "--access-logfile", "-", "--graceful-timeout", "10"]
 
 
 def server_threads(threads: int) -> list[str]:
