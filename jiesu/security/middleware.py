@@ -7,10 +7,10 @@ from collections.abc import Callable
 from csp.middleware import CSPMiddleware
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
-# No page of Jiesu uses the camera, microphone, location of the browser, payment or USB.
 CSP_HEADER = "Content-Security-Policy"
 # The policy of an answer that is data (the API's JSON): nothing in it may load, run or be framed.
 DATA_POLICY = "default-src 'none'; frame-ancestors 'none'"
+# No page of Jiesu uses the camera, microphone, location of the browser, payment or USB.
 PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
 

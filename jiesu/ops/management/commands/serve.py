@@ -1,6 +1,7 @@
-"""Serve Jiesu: gunicorn (2 workers of 4 threads each, keeping connections open) plus one background-task worker, the periodic sweep (``jiesu sweep
---every JIESU_SWEEP_SECONDS``) and the Open311 sync with units' systems (``jiesu open311_sync
---every JIESU_OPEN311_POLL_SECONDS``) in child processes."""
+"""Serve Jiesu: gunicorn (2 workers of 4 threads each, keeping connections open) plus one
+background-task worker, the periodic sweep (``jiesu sweep --every JIESU_SWEEP_SECONDS``) and
+the Open311 sync with units' systems (``jiesu open311_sync --every JIESU_OPEN311_POLL_SECONDS``)
+in child processes."""
 
 from __future__ import annotations
 
@@ -62,6 +63,8 @@ class Command(BaseCommand):
 
 
 def gunicorn_command(*, host: str, port: int, workers: int, threads: int) -> list[str]:
+    """gunicorn's command line, with Jiesu's hook (``jiesu.ops.gunicorn_conf``: a threaded
+    worker quits once)."""
     return [sys.executable, "-m", "gunicorn", "jiesu.wsgi:application", "-c", "python:jiesu.ops.gunicorn_conf",
             "--bind", f"{host}:{port}", "--workers", str(workers), *server_threads(threads),
             "--access-logfile", "-", "--graceful-timeout", "10"]
