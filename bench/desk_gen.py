@@ -106,6 +106,7 @@ def generate(n: int, copies: int = 1) -> dict:
     from jiesu.catalogue.models import Category
     from jiesu.demo import org
     from jiesu.integrations.exchange.importing import load_shipped
+    from jiesu.ops.plans import generic_plans_for_this_transaction
     from jiesu.orders import numbering
     from jiesu.orders.models import Assignment, Event, Requester, WorkOrder
     from jiesu.org.models import Area, Unit
@@ -163,15 +164,11 @@ def generate(n: int, copies: int = 1) -> dict:
     seqs: dict[str, int] = {}  # order numbers count per day in Beijing
     empty = json.dumps({})
     with transaction.atomic():
-        if not sqlite:
-            # Every row written here is checked against its foreign keys at COMMIT (Django's are
-            # deferred): ~10 checks an order. The connections plan each statement for its values
-            # (plan_cache_mode = force_custom_plan, jiesu.settings), so each check was planned
-            # again: 62-68 us a check into partitioned orders, 18 us with its generic plan (40-53
-            # against 9-12 us on one table; 100,000 events committed, docs/benchmarks.md
-            # "Session 8"). At 10M partitioned the commit alone would have taken ~2 hours.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        # Every row written here is checked against its foreign keys at COMMIT (Django's are
+        # deferred): ~10 checks an order, 100M at 10M orders, each planned again on partitioned
+        # orders unless the transaction reuses plans (jiesu.ops.plans; session 8: the commit
+        # alone would have taken ~2 hours).
+        generic_plans_for_this_transaction()
         for d in range(days):
             day0 = start + d * D
             seconds = sorted(rng.random() * 86400 for _ in range(per_day[d]))

@@ -142,12 +142,13 @@ def _database() -> dict:
                 # Pays off because the connection persists (CONN_MAX_AGE); behind a pooler in
                 # transaction mode, set JIESU_PG_SERVER_BINDING=0 (prepared statements are per
                 # server connection). Intake: PostgreSQL's CPU per order −32 % (docs/benchmarks.md).
-                # Planned for each call's values all the same (force_custom_plan): a generic plan,
-                # which PostgreSQL may switch to after five calls, does not know which unit an
-                # inbox is for and walked every open assignment by deadline for the busiest
-                # bureau (75-84 ms instead of 18 at 1M orders). Parsing is still saved.
+                # plan_cache_mode stays PostgreSQL's own (auto): after five calls a statement may
+                # keep a generic plan. A query whose plan depends on its values carries them as
+                # constants instead (the unit inbox, jiesu.orders.selectors). Forcing a new plan
+                # for every call (force_custom_plan, sessions 6-8) also re-planned every
+                # foreign-key check and the API token's join: PostgreSQL's CPU per acknowledged
+                # request 1.1 -> 0.48 ms without it (docs/benchmarks.md, session 9).
                 options.update({"server_side_binding": True, "prepare_threshold": 5})
-                options["options"] += " -c plan_cache_mode=force_custom_plan"
         return db
     # SQLite: WAL journal, BEGIN IMMEDIATE and a busy timeout, so that concurrent writers
     # wait for each other instead of failing with "database is locked" (DESIGN §9).

@@ -120,3 +120,24 @@ def test_inbox_rows_are_the_inbox_with_only_the_row_columns(city, new_order, dja
                       a.order.channel, a.order.urgency, a.order.content, a.order.category and a.order.category.name)
                      for a in full]
     assert len(rows) == 4 and any(a.extension_pending for a in rows)
+
+
+def test_the_inbox_query_carries_its_units_as_constants(city, new_order):
+    """The units are written into the statement, so that PostgreSQL plans it for them (a
+    generic plan of a prepared statement cannot know how busy a unit is); the inbox holds the
+    actor's units' assignments only, and an actor of no unit has an empty one."""
+    from jiesu.accounts.policy import Actor
+
+    for lead in ("SLT", "SLT"):
+        order = new_order()
+        actions.dispatch_order(actor=city.actor("dispatcher"), number=order.number, lead_unit=lead)
+    other = new_order()
+    actions.dispatch_order(actor=city.actor("dispatcher"), number=other.number, lead_unit="ZGC")
+    actor = city.actor("handler")
+    unit_ids = sorted(actor.unit_ids())
+    sql, _params = selectors.unit_inbox(actor).query.sql_with_params()
+    assert f'"orders_assignment"."unit_id" IN ({", ".join(map(str, unit_ids))})' in sql
+    inbox = list(selectors.unit_inbox(actor))
+    assert len(inbox) == 2 and {a.unit_id for a in inbox} == set(unit_ids)
+    nobody = Actor(user_id=None, is_admin=False, username="nobody")
+    assert list(selectors.unit_inbox(nobody)) == [] and list(selectors.unit_inbox_rows(nobody)) == []

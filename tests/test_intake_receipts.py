@@ -258,7 +258,7 @@ def test_a_batch_announces_its_events_together_once(city):
 @pytest.mark.django_db(transaction=True)  # the batch's transaction is the outermost, as in the worker
 def test_a_batch_reuses_plans_and_leaves_the_connections_setting_alone(city, monkeypatch):
     """Generic plans inside the batch's transaction (its foreign-key checks are not planned
-    anew for every row); the connection's own ``force_custom_plan`` before and after."""
+    anew for every row); the connection's own setting (PostgreSQL's ``auto``) before and after."""
 
     def mode() -> str:
         with connection.cursor() as cursor:
@@ -276,7 +276,7 @@ def test_a_batch_reuses_plans_and_leaves_the_connections_setting_alone(city, mon
     receipts.receive_order(**kwargs(city, content=LAMP))
     before = mode()
     assert receipts.make_received_orders() == 1
-    assert (before, seen, mode()) == ("force_custom_plan", ["force_generic_plan"], "force_custom_plan")
+    assert (before, seen, mode()) == ("auto", ["force_generic_plan"], "auto")
     assert WorkOrder.objects.get().state == State.DISPATCHED
 
 

@@ -12,7 +12,7 @@ import re
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 # One scan in C, not a Python generator per character (every text of every request passes here).
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -31,7 +31,12 @@ def _storable(value: str) -> str:
 Text = Annotated[str, AfterValidator(_storable)]
 
 
-class In(Schema):
+class In(BaseModel):
+    """An input: plain pydantic, not ninja's ``Schema``. ``Schema`` reads its input through a
+    wrapper meant for model instances (``DjangoGetter``) and, with ``extra="forbid"``, validates
+    it twice; a request body is a dict (issue 8: a tenth of the acknowledgement's CPU in
+    ninja's parsing, docs/benchmarks.md, session 9)."""
+
     # A misspelt field is a mistake worth telling the client about, not something to ignore.
     model_config = ConfigDict(extra="forbid")
 

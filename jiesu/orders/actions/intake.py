@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -103,9 +104,16 @@ def _requester(r: RequesterInput, channel: str) -> tuple[str, str, bool, str]:
 
 
 def _choice(value: str, choices, *, field: str, label) -> str:
-    if value not in choices.values:
+    if value not in _values_of(choices):
         raise InvalidInput(_("Unknown %(label)s: “%(value)s”."), field=field, label=label, value=str(value)[:40])
     return value
+
+
+@functools.cache
+def _values_of(choices) -> frozenset[str]:
+    """A choices enum's values, once: ``Choices.values`` builds its list again on every call,
+    and every intake checks three (its request type, channel and urgency)."""
+    return frozenset(choices.values)
 
 
 def _coordinate(value, *, field: str, low: int, high: int) -> Decimal | None:

@@ -49,6 +49,7 @@ from jiesu import clock
 from jiesu.accounts.policy import Action, Actor
 from jiesu.catalogue.models import Urgency
 from jiesu.deadlines.calendar import SHANGHAI
+from jiesu.ops.plans import generic_plans_for_this_transaction
 from jiesu.orders import events as order_events
 from jiesu.orders.actions.base import after_commit, require
 from jiesu.orders.actions.intake import (
@@ -194,7 +195,9 @@ def make_received_orders(*, limit: int = BATCH) -> int:
         # second must not take from the desks.
         return 0
     with together(), transaction.atomic():
-        _generic_plans_for_this_transaction()
+        # Its foreign-key checks at COMMIT, ~12 an order, reuse their plans (jiesu.ops.plans):
+        # PostgreSQL's CPU per order made 0.95-1.10 -> 0.65 ms (bench/intake_batch.py, session 8).
+        generic_plans_for_this_transaction()
         receipts = list(IntakeReceipt.objects.select_for_update(skip_locked=True)
                         .filter(state=ReceiptState.PENDING).order_by("id")[:limit])
         if not receipts:
@@ -212,23 +215,6 @@ def make_received_orders(*, limit: int = BATCH) -> int:
             # Last: the batch's notification task, in this transaction (as intake's).
             announce_recorded(recorded)
     return len(receipts)
-
-
-def _generic_plans_for_this_transaction() -> None:
-    """PostgreSQL: plans this transaction's statements once, not for each call's values
-    (``plan_cache_mode = force_generic_plan``). Jiesu's connections plan every statement for its
-    values (``force_custom_plan``, jiesu.settings: a generic plan of the unit inbox walked every
-    open assignment), and that includes the statement behind each foreign-key check, run at
-    COMMIT for every row of the batch that refers to an order, a user or a unit: about 12 per
-    order, each planned anew. The batch's own statements are keyed by ids, where a generic plan
-    is as good. Measured (docs/benchmarks.md, session 8): PostgreSQL's CPU per order made
-    0.95–1.10 → 0.65 ms (``bench/intake_batch.py``, batches of 200); 100,000 key checks at
-    COMMIT 4.0–5.3 s → 0.9–1.2 s on one table, and 6.2–6.8 s → 1.8 s on orders partitioned by
-    month, where ``auto`` keeps planning each check (7.0–7.3 s). ``SET LOCAL`` ends with the
-    transaction."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
 
 
 def _fields(payload: dict[str, Any]) -> dict[str, Any]:
