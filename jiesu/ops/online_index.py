@@ -46,6 +46,8 @@ from django.db.migrations import AddIndex
 from django.db.migrations.state import ProjectState
 from django.db.models import Index
 
+from jiesu.ops.partitioning import is_partitioned, partitions
+
 
 class AddIndexOnline(AddIndex):
     """``AddIndex`` that builds the index without blocking the table's writes on PostgreSQL,
@@ -70,7 +72,7 @@ class AddIndexOnline(AddIndex):
             super().database_forwards(app_label, schema_editor, from_state, to_state)
             return
         _outside_a_transaction(schema_editor, self)
-        if _relkind(schema_editor, model._meta.db_table) == "p":
+        if is_partitioned(model._meta.db_table, schema_editor.connection):
             _build_partitioned(schema_editor, model, self.index)
         else:
             _build_plain(schema_editor, model, self.index)
@@ -89,7 +91,7 @@ class AddIndexOnline(AddIndex):
             super().database_backwards(app_label, schema_editor, from_state, to_state)
             return
         _outside_a_transaction(schema_editor, self)
-        partitioned = _relkind(schema_editor, model._meta.db_table) == "p"
+        partitioned = is_partitioned(model._meta.db_table, schema_editor.connection)
         # Dropping the partitioned index drops the partitions' indexes attached to it.
         schema_editor.execute(
             f"DROP INDEX {'' if partitioned else 'CONCURRENTLY '}IF EXISTS "
@@ -109,15 +111,6 @@ def _one(schema_editor: BaseDatabaseSchemaEditor, sql: str, params: list[Any]) -
     with schema_editor.connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
-
-
-def _relkind(schema_editor: BaseDatabaseSchemaEditor, table: str) -> str | None:
-    row = _one(
-        schema_editor,
-        "SELECT relkind FROM pg_class WHERE oid = to_regclass(%s)",
-        [schema_editor.quote_name(table)],
-    )
-    return row[0] if row else None
 
 
 def _valid(schema_editor: BaseDatabaseSchemaEditor, name: str) -> bool | None:
@@ -155,13 +148,7 @@ def _build_partitioned(schema_editor: BaseDatabaseSchemaEditor, model: Any, inde
         parent = index.create_sql(model, schema_editor)
         cast(dict[str, Any], parent.parts)["table"] = f"ONLY {q(table)}"  # Django's statement, retargeted
         schema_editor.execute(parent)
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = to_regclass(%s) ORDER BY 1",
-            [q(table)],
-        )
-        partitions = [r[0].strip('"') for r in cursor.fetchall()]
-    for partition in partitions:
+    for partition in partitions(table, schema_editor.connection):
         # An index of this partition already attached to the parent's (an earlier run, or made
         # by PostgreSQL with a partition created meanwhile): done.
         attached = _one(

@@ -39,8 +39,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from jiesu.orders import numbering
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
 
 ORDERS = "orders_workorder"
 EVENTS = "orders_event"
@@ -108,17 +112,23 @@ def monthly(table: str, first: dt.date, months: int) -> list[Bounds]:
 # --- on PostgreSQL ------------------------------------------------------------------------------
 
 
-def _cursor():
+def _default_connection() -> BaseDatabaseWrapper:
     from django.db import connection
 
+    return connection
+
+
+def _cursor(connection: BaseDatabaseWrapper | None = None):
+    connection = connection or _default_connection()
     if connection.vendor != "postgresql":
         raise PartitioningError("Monthly partitions exist on PostgreSQL only; SQLite keeps plain tables.")
     return connection.cursor()
 
 
-def is_partitioned(table: str) -> bool:
-    from django.db import connection
-
+def is_partitioned(table: str, connection: BaseDatabaseWrapper | None = None) -> bool:
+    """Whether ``table`` is partitioned, on ``connection`` (default: the default database's; a
+    migration operation passes its schema editor's)."""
+    connection = connection or _default_connection()
     if connection.vendor != "postgresql":
         return False
     with connection.cursor() as cursor:
@@ -127,8 +137,9 @@ def is_partitioned(table: str) -> bool:
     return bool(row and row[0] == "p")
 
 
-def partitions(table: str) -> list[str]:
-    with _cursor() as cursor:
+def partitions(table: str, connection: BaseDatabaseWrapper | None = None) -> list[str]:
+    """The names of ``table``'s partitions, in name order (so by month)."""
+    with _cursor(connection) as cursor:
         cursor.execute(
             "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
             "WHERE i.inhparent = %s::regclass ORDER BY c.relname",

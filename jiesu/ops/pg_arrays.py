@@ -16,6 +16,7 @@ types are psycopg's own (``ListDumper.upgrade`` makes instances of this class fo
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.db.backends.signals import connection_created
@@ -30,6 +31,7 @@ class _Escape:
         return bytes(element).replace(b"\\", b"\\\\").replace(b'"', b'\\"')
 
 
+@functools.cache
 def _list_dumper() -> type:
     from psycopg.types.array import ListDumper
 
@@ -39,16 +41,11 @@ def _list_dumper() -> type:
     return EscapingListDumper
 
 
-_DUMPER: list[type] = []
-
-
 def register(*, sender: Any, connection: Any, **_kwargs: Any) -> None:
     """``connection_created``: use the faster array dumper on a new psycopg 3 connection."""
     if connection.vendor != "postgresql" or not hasattr(connection.connection, "adapters"):
         return  # SQLite, or psycopg 2 (which adapts lists itself)
-    if not _DUMPER:
-        _DUMPER.append(_list_dumper())
-    connection.connection.adapters.register_dumper(list, _DUMPER[0])
+    connection.connection.adapters.register_dumper(list, _list_dumper())
 
 
 def connect() -> None:
