@@ -302,6 +302,30 @@ def test_inline_triage_off_queues_each_order_for_the_task_worker(city, settings,
     assert [c.args for c in callbacks if getattr(c, "func", None) is receipts.queue_triage] == [(order.pk,)]
 
 
+def test_a_triage_that_cannot_start_leaves_the_batch_whole_and_queues_each_order(
+        city, monkeypatch, django_capture_on_commit_callbacks):
+    """A model that cannot be loaded does not send the batch down the one-by-one path: the
+    orders are made together, received, and each is queued for its background triage."""
+    made = [receipts.receive_order(**kwargs(city, content=c)) for c in (LAMP, NOISE)]
+
+    def broken():
+        raise RuntimeError("model file unreadable")
+
+    monkeypatch.setattr("jiesu.dispatch.runtime.engine", broken)
+    make_each = receipts._make_each
+    monkeypatch.setattr(receipts, "_make_each", lambda *a: pytest.fail("the batch went one by one"))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert receipts.make_received_orders() == 2
+    monkeypatch.setattr(receipts, "_make_each", make_each)
+    orders = list(WorkOrder.objects.order_by("pk"))
+    assert [o.state for o in orders] == [State.RECEIVED, State.RECEIVED] and not TriageSuggestion.objects.exists()
+    assert sorted(c.args for c in callbacks if getattr(c, "func", None) is receipts.queue_triage) == [
+        (o.pk,) for o in orders]
+    for receipt in made:
+        receipt.refresh_from_db()
+        assert receipt.state == ReceiptState.MADE
+
+
 def test_drain_makes_what_is_pending_until_stopped(city, monkeypatch):
     import threading
 

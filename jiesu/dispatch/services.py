@@ -153,9 +153,16 @@ def triage_new_orders(orders: list[WorkOrder], *, at: dt.datetime) -> list[Triag
     ``_auto_dispatch_args``, ``plan_dispatch``), for the caller to insert with the batch. None
     where triage failed: that order waits, the caller queues the background task for it, and
     the rest of the batch goes on (triage never blocks intake)."""
-    engine = runtime.engine()
-    config = runtime.dispatch_config()
-    calendar, limit_rows = load_deadline_config()
+    try:
+        engine = runtime.engine()
+        config = runtime.dispatch_config()
+        calendar, limit_rows = load_deadline_config()
+    except Exception:
+        # Nothing to triage with (a model or a setting that cannot be read): the batch is made
+        # all the same, and each order waits for its background triage, as when one fails.
+        log.exception("triage of a batch of %s new orders could not start; queued for the task worker",
+                      len(orders))
+        return [None] * len(orders)
     system = Actor.system()
     out: list[Triaged | None] = []
     for order in orders:
