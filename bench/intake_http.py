@@ -28,7 +28,8 @@ processes on the machine used meanwhile (it is shared), and for Jiesu how long t
 worker took to catch up (and the CPU per order counted until it had). Ratios are against the peer measured in the same round.
 
 Knobs: BENCH_QUICK=1 (5 s runs, 1 round), BENCH_DURATION, BENCH_ROUNDS, BENCH_CONNS,
-BENCH_DBS="sqlite postgresql", BENCH_PEER=0 (Jiesu only), BENCH_ASYNC=0 (no receipts run), BENCH_PG_URL (the server,
+BENCH_DBS="sqlite postgresql", BENCH_PEER=0 (Jiesu only), BENCH_ASYNC=0 (no receipts run), BENCH_SYNC=0 (no
+one-at-a-time run), BENCH_PG_URL (the server,
 default postgres://postgres@127.0.0.1:5432), BENCH_PG_PREFIX (databases <prefix>_jiesu and
 <prefix>_peer are dropped and made anew; default bench_intake).
 
@@ -61,6 +62,7 @@ CONNS = int(os.environ.get("BENCH_CONNS", "8"))
 DBS = os.environ.get("BENCH_DBS", "sqlite postgresql").split()
 PEER = os.environ.get("BENCH_PEER", "1") != "0"
 ASYNC = os.environ.get("BENCH_ASYNC", "1") != "0"
+SYNC = os.environ.get("BENCH_SYNC", "1") != "0"  # 0: no one-at-a-time run (comparing intake set-ups)
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 PG_PREFIX = os.environ.get("BENCH_PG_PREFIX", "bench_intake")
 DRAIN_S = 10 if QUICK else 120
@@ -216,7 +218,7 @@ def roles(pid: int) -> dict[str, list[int]]:
         cmd = cmdline(p)
         if "gunicorn" in cmd:
             out["master" if any("gunicorn" in cmdline(k) for k in kids.get(p, [])) else "web"].append(p)
-        elif "db_worker" in cmd or cmd.strip().endswith("-m jiesu worker"):
+        elif "db_worker" in cmd or "-m jiesu worker" in cmd:
             out["task"].append(p)
         else:
             out["other"].append(p)
@@ -532,7 +534,8 @@ def main() -> None:
     # The set-ups (migrations, mostly) run side by side: they wait on the databases as much
     # as they compute.
     started = time.perf_counter()
-    kinds: list[type[System]] = [Jiesu, *([JiesuAsync] if ASYNC else []), *([Peer] if PEER else [])]
+    kinds: list[type[System]] = [*([Jiesu] if SYNC else []), *([JiesuAsync] if ASYNC else []),
+                                 *([Peer] if PEER else [])]
     with ThreadPoolExecutor(max_workers=4) as pool:
         made = [(db, pool.submit(kind, db, work)) for db in dbs for kind in kinds]
         systems: dict[str, list[System]] = {db: [f.result() for d, f in made if d == db] for db in dbs}
@@ -586,14 +589,15 @@ def summarise(runs: list[dict], dbs: list[str]) -> dict:
                 ratios_a = [x["orders_per_s"] / y["orders_per_s"] for x, y in zip(a, p, strict=True) if y["orders_per_s"]]
                 out["ratio_async"][db] = round(statistics.median(ratios_a), 2) if ratios_a else None
         j_all = j + a
-        out["jiesu_orders_per_s"][db] = statistics.median(r["orders_per_s"] for r in j)
+        if j:
+            out["jiesu_orders_per_s"][db] = statistics.median(r["orders_per_s"] for r in j)
         out["lost"][db] = sum(r["lost"] for r in j_all + p)
         out["errors"][db] = sum(r["errors"] for r in j_all + p)
         out["max_worker_rss_mb"][db] = max((mb for r in j_all for v in r["peak_rss_mb"].values() for mb in v),
                                            default=0)
         if p:
             out["peer_orders_per_s"][db] = statistics.median(r["orders_per_s"] for r in p)
-            ratios = [a["orders_per_s"] / b["orders_per_s"] for a, b in zip(j, p, strict=True) if b["orders_per_s"]]
+            ratios = [a["orders_per_s"] / b["orders_per_s"] for a, b in zip(j, p, strict=True) if b["orders_per_s"]] if j else []
             out["ratio"][db] = round(statistics.median(ratios), 2) if ratios else None
             out["ratio_range"][db] = [round(min(ratios), 2), round(max(ratios), 2)] if ratios else None
         # The targets; a miss says by how much.
@@ -603,7 +607,8 @@ def summarise(runs: list[dict], dbs: list[str]) -> dict:
         if out["ratio_async"].get(db) is not None:
             t["ratio_async_ge_5"] = out["ratio_async"][db] >= 5
         if db == "postgresql":
-            t["ge_300_orders_per_s"] = out["jiesu_orders_per_s"][db] >= 300
+            if j:
+                t["ge_300_orders_per_s"] = out["jiesu_orders_per_s"][db] >= 300
             if a:
                 t["async_ge_300_orders_per_s"] = out["jiesu_async_orders_per_s"][db] >= 300
         out["targets"][db] = t
