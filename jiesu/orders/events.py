@@ -224,8 +224,16 @@ def record_all(events: list[Event]) -> list[Event]:
     the batch intake's. Each is announced after commit as ``record`` does, and its
     ``post_save`` is sent as a save would (the Open311 sending listens there)."""
     Event.objects.bulk_create(events)
+    send_post_save(Event, events)
     for event in events:
-        post_save.send(sender=Event, instance=event, created=True, update_fields=None, raw=False,
-                       using=transaction.get_connection().alias)
         transaction.on_commit(partial(_announce, event.pk, event.order_id, event.code), robust=True)
     return events
+
+
+def send_post_save(model: type, rows: list) -> None:
+    """``post_save`` for rows inserted by ``bulk_create``, as a save would have sent it: the
+    batch intake's orders, assignments and events (listeners: the dashboard's day marks, the
+    Open311 sending)."""
+    alias = transaction.get_connection().alias
+    for row in rows:
+        post_save.send(sender=model, instance=row, created=True, update_fields=None, raw=False, using=alias)

@@ -42,7 +42,6 @@ from django.db import (
     router,
     transaction,
 )
-from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
 from jiesu import clock
@@ -64,7 +63,7 @@ from jiesu.orders.actions.intake import (
     queue_triage,
 )
 from jiesu.orders.errors import DomainError, NotAllowed
-from jiesu.orders.events import EventCode, announce_recorded, together
+from jiesu.orders.events import EventCode, announce_recorded, send_post_save, together
 from jiesu.orders.models import (
     Assignment,
     Event,
@@ -269,11 +268,11 @@ def _make_batch(receipts: list[IntakeReceipt], now: dt.datetime) -> list[Event]:
     plans = [(o, t.dispatch) for o, t in zip(received, triaged, strict=True) if t is not None and t.dispatch]
 
     WorkOrder.objects.bulk_create(orders)
-    _saved(WorkOrder, orders)  # what a save tells its listeners (the dashboard's day marks)
+    send_post_save(WorkOrder, orders)  # what a save tells its listeners (the dashboard's day marks)
     Requester.objects.bulk_create(people)
     assignments = [a for _o, plan in plans for a in plan.assignments]
     Assignment.objects.bulk_create(assignments)
-    _saved(Assignment, assignments)
+    send_post_save(Assignment, assignments)
     dispatched = [order_events.build(order=o, code=EventCode.DISPATCHED, actor_id=None, at=plan.at,
                                      from_state=plan.source, to_state=State.DISPATCHED,
                                      assignment=plan.assignments[0], data=plan.data) for o, plan in plans]
@@ -320,12 +319,6 @@ def _triage(orders: list[WorkOrder], now: dt.datetime) -> list[Any]:
     from jiesu.dispatch.services import triage_new_orders
 
     return triage_new_orders(orders, at=now)
-
-
-def _saved(model: type, rows: list) -> None:
-    alias = transaction.get_connection().alias
-    for row in rows:
-        post_save.send(sender=model, instance=row, created=True, update_fields=None, raw=False, using=alias)
 
 
 def _make_each(receipts: list[IntakeReceipt], now: dt.datetime) -> None:
