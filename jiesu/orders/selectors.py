@@ -4,6 +4,8 @@ number of queries whatever their length."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -14,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from jiesu import clock
 from jiesu.accounts import policy
 from jiesu.accounts.policy import Actor
+from jiesu.ops.plans import Constant
 from jiesu.orders.errors import NotFound
 from jiesu.orders.models import (
     OPEN_ASSIGNMENT_STATES,
@@ -57,11 +60,23 @@ class OrderFilter:
     newer_than: int | None = None
 
 
+_STATES = frozenset(s.value for s in State)
+
+
+def _state_is(state: str) -> Q:
+    """``state = <state>``, a known state written into the statement (``Constant``): PostgreSQL
+    then plans the list for that state. On orders partitioned by month a generic plan does not
+    know how rare the state is in each month, and walked the months' indexes far: ``GET
+    /api/v1/orders?state=`` p95 521-557 ms against 55-57 planned for its state (1M orders,
+    docs/benchmarks.md, session 9). Anything but a known state is bound as usual."""
+    return Q(state=Constant(state) if state in _STATES else state)
+
+
 def order_list(actor: Actor, filters: OrderFilter | None = None) -> QuerySet:
     f = filters or OrderFilter()
     qs = visible(actor)
     if f.state:
-        qs = qs.filter(state=f.state)
+        qs = qs.filter(_state_is(f.state))
     if f.unit:
         qs = qs.filter(pk__in=Assignment.objects.filter(unit__code=f.unit).values("order_id"))
     if f.area:
@@ -232,14 +247,12 @@ def unit_inbox(actor: Actor, *, include_done: bool = False) -> QuerySet:
     unit_ids = sorted(int(pk) for pk in actor.unit_ids())
     if not unit_ids:
         return Assignment.objects.none()
-    # The units written into the statement, not bound as parameters: PostgreSQL then plans it
-    # for these units whatever the connection's plan cache does. A generic plan, which it may
-    # pick for a prepared statement after five calls, cannot know how many assignments a unit
-    # has, and walked every open assignment by deadline for the busiest bureau (75-84 ms instead
-    # of 18-20 at 1M orders, docs/benchmarks.md, session 6). Ints from the actor's grants only.
-    units = RawSQL(  # noqa: S611
-        '"orders_assignment"."unit_id" IN (' + ", ".join(map(str, unit_ids)) + ")", [], output_field=BooleanField()
-    )
+    # The units written into the statement (``Constant``), not bound as parameters: PostgreSQL
+    # then plans it for these units. A generic plan, which it may keep for a prepared statement
+    # after five calls, cannot know how many assignments a unit has, and walked every open
+    # assignment by deadline for the busiest bureau (75-84 ms instead of 18-20 at 1M orders,
+    # docs/benchmarks.md, session 6).
+    units = functools.reduce(operator.or_, (Q(unit_id=Constant(pk)) for pk in unit_ids))
     qs = Assignment.objects.filter(units).select_related("unit", "order", "order__category", "order__area")
     if not include_done:
         qs = qs.filter(_OPEN)
