@@ -34,8 +34,8 @@ Text = Annotated[str, AfterValidator(_storable)]
 class In(BaseModel):
     """An input: plain pydantic, not ninja's ``Schema``. ``Schema`` reads its input through a
     wrapper meant for model instances (``DjangoGetter``) and, with ``extra="forbid"``, validates
-    it twice; a request body is a dict (issue 8: a tenth of the acknowledgement's CPU in
-    ninja's parsing, docs/benchmarks.md, session 9)."""
+    it twice; a request body is a dict (issue 8: that wrapper was about 8 % of the
+    acknowledgement's time under cProfile, session 9)."""
 
     # A misspelt field is a mistake worth telling the client about, not something to ignore.
     model_config = ConfigDict(extra="forbid")
