@@ -28,10 +28,10 @@ processes on the machine used meanwhile (it is shared), and for Jiesu how long t
 worker took to catch up (and the CPU per order counted until it had). Ratios are against the peer measured in the same round.
 
 Knobs: BENCH_QUICK=1 (5 s runs, 1 round), BENCH_DURATION, BENCH_ROUNDS, BENCH_CONNS,
-BENCH_DBS="sqlite postgresql", BENCH_PEER=0 (Jiesu only), BENCH_ASYNC=0 (no receipts run), BENCH_SYNC=0 (no
-one-at-a-time run), BENCH_PG_URL (the server,
-default postgres://postgres@127.0.0.1:5432), BENCH_PG_PREFIX (databases <prefix>_jiesu and
-<prefix>_peer are dropped and made anew; default bench_intake).
+BENCH_DBS="sqlite postgresql", BENCH_PEER=0 (Jiesu only), BENCH_ASYNC=0 (no receipts run),
+BENCH_SYNC=0 (no one-at-a-time run), BENCH_PG_URL (the server, default
+postgres://postgres@127.0.0.1:5432), BENCH_PG_PREFIX (databases <prefix>_jiesu and <prefix>_peer
+are dropped and made anew; default bench_intake).
 
 Writes bench/results/intake_http.json and prints one JSON line last.
 """

@@ -312,11 +312,9 @@ def test_a_triage_that_cannot_start_leaves_the_batch_whole_and_queues_each_order
         raise RuntimeError("model file unreadable")
 
     monkeypatch.setattr("jiesu.dispatch.runtime.engine", broken)
-    make_each = receipts._make_each
     monkeypatch.setattr(receipts, "_make_each", lambda *a: pytest.fail("the batch went one by one"))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         assert receipts.make_received_orders() == 2
-    monkeypatch.setattr(receipts, "_make_each", make_each)
     orders = list(WorkOrder.objects.order_by("pk"))
     assert [o.state for o in orders] == [State.RECEIVED, State.RECEIVED] and not TriageSuggestion.objects.exists()
     assert sorted(c.args for c in callbacks if getattr(c, "func", None) is receipts.queue_triage) == [
