@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -22,15 +23,23 @@ class Worker:
             signal.getsignal(signal.SIGQUIT)(signal.SIGQUIT, None)
 
 
-def test_a_second_quit_signal_during_the_first_is_ignored():
+def test_a_second_quit_signal_during_the_first_is_ignored(monkeypatch):
+    loaded = []
+    real_load = gunicorn_conf._load_views
+    monkeypatch.setattr(gunicorn_conf, "_load_views", lambda: loaded.append(real_load()))
     before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGQUIT)
+    threshold = gc.get_threshold()
     try:
         worker = Worker()
         gunicorn_conf.post_worker_init(worker)
         signal.getsignal(signal.SIGINT)(signal.SIGINT, None)
         signal.getsignal(signal.SIGQUIT)(signal.SIGQUIT, None)
         assert worker.quits == [signal.SIGINT]
+        # The hook also settled the worker's heap (jiesu.ops.heap) after loading every view.
+        assert loaded == [None] and gc.get_freeze_count() > 0
     finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
         signal.signal(signal.SIGINT, before[0])
         signal.signal(signal.SIGQUIT, before[1])
 

@@ -32,10 +32,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import models, router, transaction
+from django.db import connections, router, transaction
 from django.db.models import Case, CharField, Value, When
-from django.db.models.constants import OnConflict
-from django.db.models.sql import InsertQuery
 from django.template import Context, Engine, Template
 from django.utils.module_loading import import_string
 
@@ -52,6 +50,7 @@ from jiesu.integrations.models import (
     NotifyChannel,
 )
 from jiesu.integrations.transports import DeliveryError, Transport
+from jiesu.ops.inserts import insert_all
 from jiesu.orders.events import EventCode
 from jiesu.orders.models import Assignment, AssignmentRole, AssignmentState, Event, Requester, WorkOrder
 from jiesu.orders.states import IN_HANDLING, State
@@ -263,24 +262,15 @@ def _insert_claimed(rows: list[Notification], now: dt.datetime) -> list[Notifica
 
 
 def _insert_returning_keys(rows: list[Notification]) -> list[tuple[str, int]]:
-    """(key, pk) of the rows one INSERT that skips existing keys wrote. Django's own insert
-    compiler writes the statement (field preparation included); ``bulk_create`` cannot say
-    which rows it skipped."""
-    opts = Notification._meta
-    fields = [f for f in opts.concrete_fields if not f.primary_key]
-    query = InsertQuery(Notification, on_conflict=OnConflict.IGNORE)
-    query.insert_values(fields, list[models.Model](rows))
-    compiler = query.get_compiler(using=router.db_for_write(Notification))
-    compiler.returning_fields = [opts.get_field("key"), opts.pk]
-    if not compiler.connection.features.can_return_rows_from_bulk_insert:  # not PostgreSQL, old SQLite
+    """(key, pk) of the rows one INSERT that skips existing keys wrote (``bulk_create`` cannot
+    say which rows it skipped)."""
+    if not connections[router.db_for_write(Notification)].features.can_return_rows_from_bulk_insert:
+        # Not PostgreSQL, or SQLite before 3.35.
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
         return list(Notification.objects.filter(key__in=[r.key for r in rows], status=DeliveryStatus.PENDING,
                                                 attempts=1, next_attempt_at=rows[0].next_attempt_at)
                     .values_list("key", "pk"))
-    [(sql, params)] = compiler.as_sql()
-    with compiler.connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [(key, pk) for key, pk in cursor.fetchall()]
+    return [(key, pk) for key, pk in insert_all(rows, ignore_conflicts=True, returning=("key", "id"))]
 
 
 def _send_claimed(rows: list[Notification], now: dt.datetime) -> None:

@@ -21,6 +21,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jiesu.ops.inserts import insert_all
 from jiesu.orders.models import Assignment, Event, WorkOrder
 
 log = logging.getLogger(__name__)
@@ -223,7 +224,7 @@ def record_all(events: list[Event]) -> list[Event]:
     """Append built events (``build``) of orders the caller has just inserted, in one INSERT:
     the batch intake's. Each is announced after commit as ``record`` does, and its
     ``post_save`` is sent as a save would (the Open311 sending listens there)."""
-    Event.objects.bulk_create(events)
+    insert_all(events)
     send_post_save(Event, events)
     for event in events:
         transaction.on_commit(partial(_announce, event.pk, event.order_id, event.code), robust=True)
@@ -231,7 +232,7 @@ def record_all(events: list[Event]) -> list[Event]:
 
 
 def send_post_save(model: type, rows: list) -> None:
-    """``post_save`` for rows inserted by ``bulk_create``, as a save would have sent it: the
+    """``post_save`` for rows inserted at once (``insert_all``), as a save would have sent it: the
     batch intake's orders, assignments and events (listeners: the dashboard's day marks, the
     Open311 sending)."""
     alias = transaction.get_connection().alias

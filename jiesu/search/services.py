@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from django.db import connection, transaction
 
+from jiesu.ops.inserts import insert_all
 from jiesu.orders.models import WorkOrder
 from jiesu.search import tokens
 from jiesu.search.models import OrderText
@@ -28,8 +29,7 @@ def index_order(order: WorkOrder, *, new: bool = False) -> None:
 
 def index_new_orders(orders: Iterable[WorkOrder]) -> None:
     """``index_order(order, new=True)`` for many new orders in one INSERT (the batch intake)."""
-    OrderText.objects.bulk_create([OrderText(order_id=o.pk, words=tokens.document(o.title, o.content, o.address))
-                                   for o in orders])
+    insert_all([OrderText(order_id=o.pk, words=tokens.document(o.title, o.content, o.address)) for o in orders])
 
 
 def rebuild(*, orders: Iterable[WorkOrder] | None = None, progress=None) -> int:

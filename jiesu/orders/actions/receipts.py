@@ -48,6 +48,7 @@ from jiesu import clock
 from jiesu.accounts.policy import Action, Actor
 from jiesu.catalogue.models import Urgency
 from jiesu.deadlines.calendar import SHANGHAI
+from jiesu.ops.inserts import insert_all
 from jiesu.ops.plans import generic_plans_for_this_transaction
 from jiesu.orders import events as order_events
 from jiesu.orders.actions.base import after_commit, require
@@ -267,11 +268,11 @@ def _make_batch(receipts: list[IntakeReceipt], now: dt.datetime) -> list[Event]:
     waiting = [o.pk for o, t in zip(received, triaged, strict=True) if t is None]
     plans = [(o, t.dispatch) for o, t in zip(received, triaged, strict=True) if t is not None and t.dispatch]
 
-    WorkOrder.objects.bulk_create(orders)
+    insert_all(orders)
     send_post_save(WorkOrder, orders)  # what a save tells its listeners (the dashboard's day marks)
-    Requester.objects.bulk_create(people)
+    insert_all(people)
     assignments = [a for _o, plan in plans for a in plan.assignments]
-    Assignment.objects.bulk_create(assignments)
+    insert_all(assignments)
     send_post_save(Assignment, assignments)
     dispatched = [order_events.build(order=o, code=EventCode.DISPATCHED, actor_id=None, at=plan.at,
                                      from_state=plan.source, to_state=State.DISPATCHED,
@@ -281,11 +282,8 @@ def _make_batch(receipts: list[IntakeReceipt], now: dt.datetime) -> list[Event]:
 
     index_new_orders(orders)  # findable exactly when it exists, as intake's
     if any(t is not None for t in triaged):
-        from jiesu.dispatch.models import TriageSuggestion
-
-        TriageSuggestion.objects.bulk_create([t.suggestion for t in triaged if t is not None])
-    IdempotencyKey.objects.bulk_create([IdempotencyKey(owner=r.owner, key=r.key, order=r.order)
-                                        for r, _f in ready if r.key])
+        insert_all([t.suggestion for t in triaged if t is not None])
+    insert_all([IdempotencyKey(owner=r.owner, key=r.key, order=r.order) for r, _f in ready if r.key])
     _mark_made([r for r in receipts if r.state == ReceiptState.MADE], now)
     for order_id in waiting:
         after_commit(partial(queue_triage, order_id))

@@ -11,6 +11,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django_tasks_db.management.commands import db_worker
 
+from jiesu.ops import heap
 from jiesu.ops.tasks_recovery import requeue_orphans, this_worker_id
 from jiesu.ops.worker import CLAIM_SIZE, ClaimingWorker
 from jiesu.orders.actions import receipts
@@ -44,6 +45,8 @@ class Command(db_worker.Command):
         if recover_every > 0:
             threading.Thread(target=recover, daemon=True, name="jiesu-task-recovery").start()
         intake_every = float(options["intake_every"])
+        # What every batch uses, loaded before the heap is settled (jiesu.ops.heap).
+        heap.settle(warm=_load_triage)
         if intake_every > 0:
             threading.Thread(target=receipts.drain, args=(stop,), kwargs={"idle": intake_every}, daemon=True,
                              name="jiesu-batch-intake").start()
@@ -70,3 +73,9 @@ class Command(db_worker.Command):
                                 claim_size=claim)
         worker.configure_signals()
         worker.run()
+
+
+def _load_triage() -> None:
+    from jiesu.dispatch import runtime
+
+    runtime.engine()
