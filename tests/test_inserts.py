@@ -173,3 +173,18 @@ def test_the_statement_is_one_insert_per_model_for_a_batch(city, django_assert_n
     with django_assert_num_queries(1):
         insert_all(orders)
     assert WorkOrder.objects.count() == 200
+
+
+def test_orders_without_ids_are_left_to_their_own_bulk_create_which_gives_them(city):
+    # WorkOrder's queryset numbers-to-ids in bulk_create: insert_all must not insert them keyless.
+    order = _order(city, "20260930000007")
+    order.pk = None
+    insert_all([order])
+    assert order.pk == numbering.id_of("20260930000007")
+    assert WorkOrder.objects.filter(pk=order.pk, number="20260930000007").exists()
+
+
+def test_one_row_is_inserted_and_given_its_id(city):
+    note = Notification(key="one", kind="received", channel="sms", to="1", body="x", created_at=BEIJING_NOON)
+    assert insert_all([note], returning=("key",)) == [("one",)]
+    assert Notification.objects.get(pk=note.pk).key == "one"

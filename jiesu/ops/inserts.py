@@ -17,8 +17,9 @@ picked up (and an unsaved one refused, with the ORM's message), ``auto_now``/``a
 fields get their value, an object without a primary key gets the one the database returns,
 and every object is marked saved. No signals, as ``bulk_create``. What it leaves to
 ``bulk_create`` (``insert_all`` hands the call over): a model with database-computed or
-database-default columns, objects of which some have a primary key and some not, values that
-are expressions, and databases that cannot return rows from an insert.
+database-default columns, objects of which some have a primary key and some not, objects
+without keys of a model whose own ``bulk_create`` gives them, values that are expressions, and
+databases that cannot return rows from an insert. One row goes as ``VALUES`` on PostgreSQL too.
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ class _Plan:
     names: str
     relations: tuple[models.ForeignKey, ...]
     max_rows: int
+    # False: ``bulk_create`` does it (database-default columns, no INSERT … RETURNING, or a
+    # model whose own ``bulk_create`` gives keys, e.g. WorkOrder's ids from its numbers).
+    ours: bool
     unnest: tuple[str, ...]  # PostgreSQL: each column's array type, for ``INSERT … SELECT * FROM UNNEST``
 
 
@@ -76,11 +80,9 @@ def insert_all(objs: Sequence[models.Model], *, ignore_conflicts: bool = False,
     connection = connections[alias]
     opts = model._meta
     with_pk = objs[0].pk is not None
-    if (not connection.features.can_return_rows_from_bulk_insert
-            or any(f.db_returning and not f.primary_key for f in opts.concrete_fields)
-            or any((o.pk is not None) != with_pk or type(o) is not model for o in objs)):
-        return _by_the_orm(model, objs, ignore_conflicts=ignore_conflicts, returning=returning)
     plan = _plan(model, alias, with_pk)
+    if not plan.ours or any((o.pk is not None) != with_pk or type(o) is not model for o in objs):
+        return _by_the_orm(model, objs, ignore_conflicts=ignore_conflicts, returning=returning)
     values: list[Any] = []
     for obj in objs:
         _check_relations(obj, plan.relations)
@@ -101,9 +103,10 @@ def insert_all(objs: Sequence[models.Model], *, ignore_conflicts: bool = False,
         for start in range(0, len(objs), plan.max_rows):
             count = min(plan.max_rows, len(objs) - start)
             chunk = values[start * width:(start + count) * width]
-            if plan.unnest:  # one array per column
+            arrays = plan.unnest and count > 1  # one row: VALUES, as Django's own compiler does
+            if arrays:
                 chunk = [chunk[i::width] for i in range(width)]
-            cursor.execute(_statement(plan, 0 if plan.unnest else count, ignore_conflicts,
+            cursor.execute(_statement(plan, 0 if arrays else count, ignore_conflicts,
                                       tuple(f.column for f in returned), alias), chunk)
             if returned:
                 found += cursor.fetchall()
@@ -159,9 +162,12 @@ def _plan(model: type[models.Model], alias: str, with_pk: bool) -> _Plan:
         unnest = _array_types(fields, connection)
     else:
         max_params = connection.features.max_query_params or _POSTGRESQL_MAX_PARAMS
-    return _Plan(unnest=unnest, table=q(str(model._meta.db_table)), columns=columns, names=", ".join(q(str(f.column)) for f in fields),
+    ours = (connection.features.can_return_rows_from_bulk_insert
+            and not any(f.db_returning and not f.primary_key for f in model._meta.concrete_fields)
+            and (with_pk or type(model._default_manager.all()).bulk_create is models.QuerySet.bulk_create))
+    return _Plan(table=q(str(model._meta.db_table)), columns=columns, names=", ".join(q(str(f.column)) for f in fields),
                  relations=tuple(f for f in fields if isinstance(f, models.ForeignKey)),
-                 max_rows=max(1, min(max_params // max(1, len(fields)), MAX_ROWS)))
+                 max_rows=max(1, min(max_params // max(1, len(fields)), MAX_ROWS)), ours=ours, unnest=unnest)
 
 
 def _array_types(fields: list[models.Field], connection) -> tuple[str, ...]:
@@ -184,10 +190,7 @@ def _sqlite_max_params(connection) -> int:
     import sqlite3
 
     connection.ensure_connection()
-    try:
-        return int(connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
-    except AttributeError:  # Python < 3.11
-        return int(connection.features.max_query_params or 999)
+    return int(connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
 
 
 def _getter(field: models.Field) -> Callable[[models.Model], Any]:

@@ -21,7 +21,6 @@ time, each through ``intake.make_order``; a receipt that still cannot be made is
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import threading
 import time
@@ -37,9 +36,6 @@ from django.db import (
     OperationalError,
     close_old_connections,
     connection,
-    connections,
-    models,
-    router,
     transaction,
 )
 from django.utils.translation import gettext_lazy as _
@@ -134,43 +130,14 @@ def receive_order(
         raise
 
 
-# The columns ``_insert`` writes; the others are NULL (order, made_at) until the batch.
-_COLUMNS = ("owner", "key", "actor", "payload", "received_at", "state", "error")
-
-
 def _insert(**values: Any) -> IntakeReceipt:
-    """One pending receipt, inserted by one prepared statement (``INSERT … RETURNING id``).
-    Why not ``objects.create``: this is the acknowledgement's only write, and the ORM's
-    compiling of the statement anew for every request, its signals and its model machinery
-    were a tenth of the request's CPU (py-spy of the web workers, docs/benchmarks.md, session
-    8). The values pass through each field's ``get_db_prep_save``, as the ORM's would."""
-    conn = connections[router.db_for_write(IntakeReceipt)]
+    """One pending receipt, inserted by one statement (``INSERT … RETURNING id``, through
+    ``insert_all``). Why not ``objects.create``: this is the acknowledgement's only write, and the
+    ORM's compiling of the statement anew for every request, its signals and its model machinery
+    were a tenth of the request's CPU (py-spy of the web workers, docs/benchmarks.md, session 8)."""
     receipt = IntakeReceipt(state=ReceiptState.PENDING, **values)
-    if not conn.features.can_return_columns_from_insert:  # SQLite before 3.35
-        receipt.save(force_insert=True)
-        return receipt
-    params = [field.get_db_prep_save(getattr(receipt, field.attname), conn) for field in _fields_written()]
-    with conn.cursor() as cursor:
-        cursor.execute(_insert_sql(conn.alias), params)
-        receipt.pk = cursor.fetchone()[0]
-    receipt._state.adding, receipt._state.db = False, conn.alias
+    insert_all([receipt])
     return receipt
-
-
-@functools.cache
-def _fields_written() -> list[models.Field]:
-    by_name = {field.name: field for field in IntakeReceipt._meta.concrete_fields}
-    return [by_name[name] for name in _COLUMNS]
-
-
-@functools.cache
-def _insert_sql(alias: str) -> str:
-    """``_insert``'s statement, built once per process from the model's own names."""
-    opts, q = IntakeReceipt._meta, connections[alias].ops.quote_name
-    columns = ", ".join(q(str(field.column)) for field in _fields_written())
-    placeholders = ", ".join(["%s"] * len(_COLUMNS))
-    return (f"INSERT INTO {q(opts.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608 - our names
-            f"RETURNING {q(str(opts.pk.column))}")
 
 
 def _earlier(owner: str, key: str) -> IntakeReceipt | None:
