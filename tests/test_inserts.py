@@ -135,19 +135,20 @@ def test_a_naive_datetime_is_made_aware_as_the_orm_makes_it(city):
 
 
 def test_mixed_rows_and_expressions_are_left_to_bulk_create(city, new_order):
+    from django.db.models import Value
     from django.db.models.functions import Upper
 
     order = new_order()
-    rows = [OrderText(order_id=order.pk, words=Upper(models_value("abc")))]
+    rows = [OrderText(order_id=order.pk, words=Upper(Value("abc")))]
     OrderText.objects.filter(order_id=order.pk).delete()
     insert_all(rows)
     assert OrderText.objects.get(order_id=order.pk).words == "ABC"
-
-
-def models_value(text: str):
-    from django.db.models import Value
-
-    return Value(text)
+    # Some with a key, some without: bulk_create's job too.
+    keyed = Notification(pk=9001, key="k1", kind="received", channel="sms", to="1", body="x", created_at=BEIJING_NOON)
+    keyless = Notification(key="k2", kind="received", channel="sms", to="1", body="x", created_at=BEIJING_NOON)
+    insert_all([keyed, keyless])
+    assert sorted(Notification.objects.values_list("key", flat=True)) == ["k1", "k2"]
+    assert keyless.pk is not None and Notification.objects.filter(pk=9001, key="k1").exists()
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
