@@ -242,7 +242,10 @@ def test_a_booking_made_offline_is_booked_once_and_a_full_slot_is_reported(brows
     # the same entries sent again (a lost answer): still one booking, the full slot still refused
     page.evaluate(f"localStorage.setItem('jiesu-outreach-{event.pk}', JSON.stringify({stored!r}))".replace(
         "True", "true").replace("False", "false").replace("None", "null"))
-    page.locator("[data-sync]").click()
+    # the page already shows the refusal from the first sync, so wait for this sync's own answer: a
+    # request still running on the server when the test ends would deadlock with the flush after it
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/entries")):
+        page.locator("[data-sync]").click()
     expect(page.locator("[data-pending-list] .field-error")).to_contain_text("fully booked")
     expect(page.locator("[data-pending]")).to_have_text("1")
     assert Booking.objects.filter(channel="outreach").count() == 1 and OutreachEntry.objects.count() == 1
