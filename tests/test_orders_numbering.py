@@ -100,3 +100,29 @@ def test_every_new_order_takes_its_number_as_id(city, new_order):
     made.title = "改"
     made.save()
     assert WorkOrder.objects.get(pk=made.pk).title == "改" and WorkOrder.objects.count() == 4
+
+
+# --- the lookup by number (jiesu.orders.lookups) ------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_lookup_by_number_also_names_the_id_and_finds_exactly_what_the_number_finds(city, new_order):
+    from jiesu.orders.models import Requester, WorkOrder
+
+    order = new_order()
+    # an order stored before ids carried numbers: a small id, a number of the same shape
+    legacy = WorkOrder.objects.create(pk=41, number="20251231000007", state="received", request_type="complaint",
+                                      channel="hotline", content="旧工单", received_at=order.received_at,
+                                      triage_due_at=order.triage_due_at)
+    qs = WorkOrder.objects.filter(number=order.number)
+    sql, params = qs.query.sql_with_params()
+    assert numbering.id_of(order.number) in params and numbering.FIRST_NUMBERED_ID in params
+    assert list(qs) == [order]
+    assert WorkOrder.objects.get(number=legacy.number) == legacy
+    assert not WorkOrder.objects.filter(number=str(legacy.pk).zfill(14)).exists()
+    assert set(WorkOrder.objects.exclude(number=order.number)) == {legacy}
+    # through a join, and with values that are not a number's shape (nothing added, nothing found)
+    joined = Requester.objects.filter(order__number=order.number)
+    assert numbering.id_of(order.number) in joined.query.sql_with_params()[1] and joined.count() == 1
+    for odd in ("", "2026", "x" * 14, "２０２６０９１６０００７１０"):
+        assert not WorkOrder.objects.filter(number=odd).exists()

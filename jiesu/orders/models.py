@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiesu.catalogue.models import Category, Channel, RequestType, Urgency
 from jiesu.orders import numbering
+from jiesu.orders.lookups import NumberExact
 from jiesu.orders.states import Outcome, State
 from jiesu.org.models import Area, Unit
 
@@ -158,6 +159,11 @@ class WorkOrder(models.Model):
             if a.role == AssignmentRole.LEAD and a.state != AssignmentState.CANCELLED:
                 return a
         return None
+
+
+# Every lookup by number also names the order's id, so that PostgreSQL looks in one month
+# (jiesu.orders.lookups).
+WorkOrder._meta.get_field("number").register_lookup(NumberExact)
 
 
 class IdempotencyKey(models.Model):
