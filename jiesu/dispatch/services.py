@@ -16,6 +16,7 @@ from jiesu.accounts.policy import Actor, visible_orders
 from jiesu.deadlines.services import load_config as load_deadline_config
 from jiesu.dispatch import runtime
 from jiesu.dispatch.models import CorrectionField, DispatchSettings, TriageCorrection, TriageSuggestion
+from jiesu.ops.plans import among
 from jiesu.orders import actions
 from jiesu.orders.actions.dispatch import DispatchPlan, checked_units, plan_dispatch
 from jiesu.orders.errors import DomainError
@@ -336,14 +337,15 @@ def _recent_candidates(actor: Actor, area_path: str, *, now: dt.datetime, exclud
     # The district as a list of area ids (tens to hundreds), read first: the planner then sees
     # "area_id IN (…) OR area_id IS NULL", which the area indexes answer (a bitmap per area), and
     # estimates it from the column's statistics. As a subquery it became a filter applied to
-    # every open order of the city (docs/benchmarks.md).
+    # every open order of the city (docs/benchmarks.md). Written as ranges of consecutive ids
+    # (``among``), which plan in a fraction of the time over monthly partitions.
     areas = list(Area.objects.filter(Q(path=district) | Q(path__startswith=district + "/"))
                  .values_list("id", flat=True)) if district else []
 
     def newest(cond: Q, order: str) -> list[tuple]:
         qs = visible_orders(actor, WorkOrder.objects.filter(cond))
         if district:
-            qs = qs.filter(Q(area_id__in=areas) | Q(area__isnull=True))
+            qs = qs.filter(among("area_id", areas) | Q(area__isnull=True))
         if exclude:
             qs = qs.exclude(number=exclude)
         return list(qs.order_by(order).values_list(*_RECENT_FIELDS)[:MAX_CANDIDATES])

@@ -10,10 +10,11 @@ covers the opposite case: a transaction that should reuse plans even where ``aut
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Value
+from django.db.models import Q, Value
 
 
 def generic_plans_for_this_transaction(using: str = DEFAULT_DB_ALIAS) -> None:
@@ -52,3 +53,34 @@ class Constant(Value):
         if not self._CODE.fullmatch(value):
             raise ValueError(f"not a code: {value!r}")
         return f"'{value}'", ()
+
+
+def runs(values: Iterable[int]) -> list[tuple[int, int]]:
+    """The distinct ``values`` as ranges of consecutive integers, lowest first:
+    ``[7, 1, 2, 3, 3]`` → ``[(1, 3), (7, 7)]``."""
+    out: list[tuple[int, int]] = []
+    for value in sorted(set(values)):
+        if out and value == out[-1][1] + 1:
+            out[-1] = (out[-1][0], value)
+        else:
+            out.append((value, value))
+    return out
+
+
+def among(field: str, values: Iterable[int]) -> Q:
+    """``field IN (values)``, written as one range (``>=`` and ``<=``) per run of consecutive
+    values (``runs``).
+
+    Why: a district's areas are hundreds of ids, mostly consecutive (a gazetteer is loaded a
+    district at a time). As an ``IN`` list PostgreSQL estimates each element against each month's
+    partition of the orders when it plans: 9–18 ms of planning for a 4–7 ms query at 300,000
+    orders in 17 partitions, against 2–3 ms as one range (docs/benchmarks.md, session 11). The
+    rows are the same. No values: matches nothing."""
+    spans = runs(values)
+    if not spans:
+        return Q(**{f"{field}__in": []})
+    cond = Q()
+    for low, high in spans:
+        # gte and lte: a foreign key has no ``range`` lookup
+        cond |= Q(**{field: low}) if low == high else Q(**{f"{field}__gte": low, f"{field}__lte": high})
+    return cond
