@@ -187,6 +187,14 @@ def main() -> None:
         def text_page(w: str) -> list:
             return list(selectors.order_list(calltaker, selectors.OrderFilter(q=w))[:101])
 
+    # The queue as its page reads it (both states in one query before ``triage_queue_head``).
+    if hasattr(selectors, "triage_queue_head"):
+        def queue_head(actor: Actor) -> list:
+            return selectors.triage_queue_head(actor, limit=101)
+    else:
+        def queue_head(actor: Actor) -> list:
+            return list(selectors.triage_queue(actor)[:101])
+
     now = END - dt.timedelta(hours=9)
     with clock.frozen(now):
         first_in_queue = selectors.triage_queue(dispatcher).values_list("number", flat=True).first()
@@ -207,8 +215,7 @@ def main() -> None:
         "caller_history": (get(clients["bench-calltaker"], "/desk/intake/history/", phone=...), phones),
         "caller_history_query": (lambda p: selectors.caller_history(calltaker, p), phones),
         "unit_inbox_query": (lambda _a: list(inbox_rows(bureau)[:201]), list(range(SAMPLES + 2))),
-        "dispatcher_queue_query": (lambda _a: list(selectors.triage_queue(dispatcher)[:101]),
-                                   list(range(SAMPLES + 2))),
+        "dispatcher_queue_query": (lambda _a: queue_head(dispatcher), list(range(SAMPLES + 2))),
         "search_text_query": (lambda w: text_page(w), (words * 4)[: SAMPLES + 2]),
         "search_rare_words_query": (lambda w: text_page(w), (rare * 4)[: SAMPLES + 2]),
         "search_by_number": (get(clients["bench-calltaker"], "/desk/orders/", q=...), numbers),

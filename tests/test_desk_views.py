@@ -229,6 +229,32 @@ def test_dispatch_queue_shows_returns_first_with_reason(login, city, new_order):
     assert "Returned by 三里屯街道办事处:" in html and "不属于本街道职责范围" in html
 
 
+@pytest.mark.parametrize("limit", [1, 2, 3, 5, 9])
+def test_the_queue_head_is_the_queue_cut_at_its_limit(city, new_order, limit):
+    from jiesu.desk.selectors import returned_assignment
+    from jiesu.orders import selectors
+
+    # received and returned orders interleaved in time, two received at the same instant, and
+    # orders that are not waiting (dispatched) that neither may show
+    for i in range(7):
+        with clock.frozen(at(f"2026-01-05 {9 + i:02d}:00" if i != 3 else "2026-01-05 11:00")):
+            if i % 3 == 1:
+                order = dispatched(city, new_order, content=f"退回 {i}")
+                actions.return_assignment(actor=city.actor("handler"), number=order.number, reason=f"非本辖区 {i}")
+            elif i == 5:
+                dispatched(city, new_order, content=f"已派 {i}")
+            else:
+                new_order(content=f"待派 {i}")
+    dispatcher = city.actor("dispatcher")
+    whole = list(selectors.triage_queue(dispatcher))
+    assert [o.state for o in whole[:2]] == [State.RETURNED] * 2 and len(whole) == 6
+    head = selectors.triage_queue_head(dispatcher, limit=limit)
+    assert [o.number for o in head] == [o.number for o in whole[:limit]]
+    # the assignments come with the head, as with the queue: the returned ones say who returned them
+    assert [getattr(returned_assignment(o), "return_reason", None) for o in head] == [
+        getattr(returned_assignment(o), "return_reason", None) for o in whole[:limit]]
+
+
 def test_dispatch_through_the_screen(login, city, new_order):
     order = new_order(category_code=None, area_code=None)
     client = login("dispatcher")
@@ -531,8 +557,9 @@ def _make(city, new_order, n: int, kind: str) -> WorkOrder | None:
 LIST_SCREENS = [
     # user, screen, query, what the list holds, max queries (measured: the same for 5 and 20 orders)
     # The duplicates come after the page (desk:dispatch_duplicates, tests/test_dispatch_desk.py).
-    ("dispatcher", "desk:dispatch", {}, "received", 15),
-    ("dispatcher", "desk:dispatch", {}, "returned", 15),
+    # The queue is read as returned, then received orders, then their assignments (triage_queue_head).
+    ("dispatcher", "desk:dispatch", {}, "received", 16),
+    ("dispatcher", "desk:dispatch", {}, "returned", 16),
     ("dispatcher", "desk:dispatch", {"tab": "extensions"}, "received", 8),
     ("handler", "desk:inbox", {}, "dispatched", 10),  # the pane without its history (inbox_pane_order)
     ("supervisor", "desk:supervise", {}, "dispatched", 17),

@@ -263,6 +263,25 @@ def test_the_desk_search_page_reads_through_the_windows(client, city, noisy, mon
     assert asked[-1] == ("噪音", 101, True)
 
 
+@pytest.mark.parametrize("up_to", [None, 0, 2, 13, 14, 100])
+def test_the_count_is_the_lists_length_however_it_is_counted(city, noisy, up_to):
+    """``order_count``: in the search index alone where the words are the only filter of a
+    city-wide list, through the orders otherwise; either way the list's length, capped."""
+    from jiesu.search import selectors as search
+
+    noisy[0].delete()  # its index row goes with it (a foreign key): counted nowhere
+    merged = noisy[1]
+    cases = [(city.actor(u), f) for u in ("calltaker", "cy_dispatcher", "handler") for f in (
+        selectors.OrderFilter(q="噪音"), selectors.OrderFilter(q="噪音", state="closed"),
+        selectors.OrderFilter(q="地铁"), selectors.OrderFilter(q="的"), selectors.OrderFilter(q=merged.number),
+        selectors.OrderFilter(q="噪音 问题"), selectors.OrderFilter())]
+    for actor, f in cases:
+        length = len(selectors.order_list(actor, f))
+        want = length if up_to is None else min(length, up_to + 1)
+        assert selectors.order_count(actor, f, up_to=up_to) == want, (actor.username, f)
+    assert search.count_matches("噪音", up_to=None) == 13 and search.count_matches(merged.number, up_to=5) is None
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="windows only on PostgreSQL")
 def test_windows_come_from_the_statistics(city, monkeypatch):
     from jiesu.search import selectors as search

@@ -225,8 +225,9 @@ def list_orders(request: HttpRequest, filters: Query[OrderQuery]) -> dict[str, A
     page = selectors.order_page(actor, wanted, start=start, stop=start + limit, then=then, narrowed=bool(phone))
 
     # The count needs no window: any up_to + 1 matches say "at least up_to", in whatever order.
-    qs = selectors.order_list(actor, wanted)
-    count, estimate = _count(then(qs) if then else qs, exact=filters.exact_count, up_to=up_to)
+    count = selectors.order_count(actor, wanted, up_to=None if filters.exact_count else up_to, then=then,
+                                  narrowed=bool(phone))
+    count, estimate = (up_to, True) if not filters.exact_count and count > up_to else (count, False)
     return {
         "count": count,
         "count_is_estimate": estimate,
@@ -234,16 +235,6 @@ def list_orders(request: HttpRequest, filters: Query[OrderQuery]) -> dict[str, A
         "offset": filters.offset,
         "results": [present.order_summary(o) for o in page],
     }
-
-
-def _count(qs: QuerySet, *, exact: bool, up_to: int) -> tuple[int, bool]:
-    """(count, whether it is only a lower bound). The bounded count reads at most ``up_to`` + 1
-    matches (``SELECT COUNT(*) FROM (… LIMIT n)``), without the page's ordering and joins."""
-    qs = qs.order_by().select_related(None).prefetch_related(None)
-    if exact:
-        return qs.count(), False
-    n = qs[: up_to + 1].count()
-    return (up_to, True) if n > up_to else (n, False)
 
 
 @router.get("/orders/{number}", response=DETAIL, summary="Read an order")

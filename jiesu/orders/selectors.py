@@ -9,7 +9,7 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from django.db.models import BooleanField, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
@@ -35,10 +35,12 @@ from jiesu.search import selectors as search
 LIST_RELATED = ("area", "category", "category__parent")
 
 
+def _assignments() -> Prefetch:
+    return Prefetch("assignments", queryset=Assignment.objects.select_related("unit").order_by("-role", "id"))
+
+
 def _with_assignments(qs: QuerySet) -> QuerySet:
-    return qs.select_related(*LIST_RELATED).prefetch_related(
-        Prefetch("assignments", queryset=Assignment.objects.select_related("unit").order_by("-role", "id"))
-    )
+    return qs.select_related(*LIST_RELATED).prefetch_related(_assignments())
 
 
 def visible(actor: Actor) -> QuerySet:
@@ -58,6 +60,9 @@ class OrderFilter:
     q: str | None = None
     # With words: only the orders with a larger id, a window of the newest (``order_page``).
     newer_than: int | None = None
+    # With words: only the newest this many of their matches, for a page that ends there. Only
+    # where nothing but the words filters the orders (``order_page``; ``search.narrow``).
+    newest: int | None = None
 
 
 _STATES = frozenset(s.value for s in State)
@@ -93,7 +98,7 @@ def order_list(actor: Actor, filters: OrderFilter | None = None) -> QuerySet:
         qs = qs.filter(pk__in=Requester.objects.filter(phone=f.phone).values("order_id"))
     if f.q:
         # By number, or by words through the full-text index (jiesu.search), newest first.
-        return _with_assignments(search.narrow(qs, f.q, newer_than=f.newer_than)).order_by("-id")
+        return _with_assignments(search.narrow(qs, f.q, newer_than=f.newer_than, newest=f.newest)).order_by("-id")
     return _with_assignments(qs).order_by("-received_at", "-id")
 
 
@@ -121,13 +126,34 @@ def order_page(
     then = then or (lambda qs: qs)
     assignments = Assignment.objects.select_related("unit").only(*ROW_ASSIGNMENT_FIELDS).order_by("-role", "id")
 
+    # Nothing but the words filters the orders: the page is the words' newest ``stop`` matches.
+    newest = None if narrowed else stop
+
     def fetch(newer_than: int | None) -> list[WorkOrder]:
-        qs = then(order_list(actor, replace(filters, newer_than=newer_than)))
+        qs = then(order_list(actor, replace(filters, newer_than=newer_than, newest=newest)))
         qs = qs.select_related(None).select_related("area", "category").prefetch_related(None).prefetch_related(
             Prefetch("assignments", queryset=assignments)).only(*ROW_FIELDS)
         return list(qs[start:stop])
 
     return search.newest(filters.q, fetch, lambda rows: len(rows) == stop - start, need=stop, narrowed=narrowed)
+
+
+def order_count(
+    actor: Actor, filters: OrderFilter, *, up_to: int | None,
+    then: Callable[[QuerySet], QuerySet] | None = None, narrowed: bool = False,
+) -> int:
+    """How many orders ``order_list(actor, filters)`` holds (``then`` applied first, as in
+    ``order_page``), counting at most ``up_to`` + 1 of them (``up_to`` None: all). Words that
+    are the only filter of a city-wide actor's list are counted in the search index alone
+    (``search.count_matches``)."""
+    narrowed = narrowed or bool(order_list(actor, replace(filters, q=None)).query.has_filters())
+    if filters.q and not narrowed:
+        counted = search.count_matches(filters.q, up_to=up_to)
+        if counted is not None:
+            return counted
+    qs = order_list(actor, filters)
+    qs = (then(qs) if then else qs).order_by().select_related(None).prefetch_related(None)
+    return qs.count() if up_to is None else qs[: up_to + 1].count()
 
 
 def receipt(actor: Actor, receipt_id: int) -> IntakeReceipt:
@@ -225,11 +251,34 @@ def caller_history(actor: Actor, phone: str, limit: int = 10) -> list[WorkOrder]
     return list(visible(actor).filter(pk__in=ids).select_related("category").order_by("-received_at")[:limit])
 
 
+# The queue's order: returned orders before received ones ("returned" > "received"), each oldest first.
+_QUEUE_STATES = (State.RETURNED, State.RECEIVED)
+
+
 def triage_queue(actor: Actor) -> QuerySet:
     """The dispatcher's queue: received and returned orders, returns first, then oldest."""
-    return _with_assignments(visible(actor).filter(state__in=[State.RECEIVED, State.RETURNED])).order_by(
-        "-state", "received_at"
-    )
+    return _with_assignments(visible(actor).filter(state__in=_QUEUE_STATES)).order_by("-state", "received_at", "id")
+
+
+def triage_queue_head(
+    actor: Actor, *, limit: int, shape: Callable[[QuerySet], QuerySet] | None = None,
+) -> list[WorkOrder]:
+    """The first ``limit`` orders of :func:`triage_queue`, in its order, with their assignments;
+    ``shape`` narrows the columns and joins (the queue page reads only what a row shows).
+
+    One query per state, each a walk along ``order_state_received_idx`` (state, received_at, id)
+    that stops at ``limit``. Both states in one query cannot walk it: "state descending, then
+    oldest first" runs against the index within a state, so PostgreSQL read and sorted every
+    waiting order of every month's partition (80 ms p95 at 10M orders, docs/benchmarks.md)."""
+    base = visible(actor).select_related(*LIST_RELATED)
+    if shape is not None:
+        base = shape(base)
+    head: list[WorkOrder] = []
+    for state in _QUEUE_STATES:
+        if len(head) < limit:
+            head += base.filter(state=state).order_by("received_at", "id")[: limit - len(head)]
+    prefetch_related_objects(head, _assignments())
+    return head
 
 
 # The condition of the partial index ``assignment_open_idx``, written out with its constants:

@@ -37,7 +37,8 @@ SPARE = 2
 GROW = 4
 
 
-def matching_ids(words: list[str], *, walk: bool = False, newer_than: int | None = None) -> RawSQL:
+def matching_ids(words: list[str], *, walk: bool = False, newer_than: int | None = None,
+                 newest: int | None = None) -> RawSQL:
     """A subquery of the ids of the orders that contain every word.
 
     PostgreSQL: ``doc`` is the words' tsvector, stored (search migration 0002). By default the
@@ -48,14 +49,26 @@ def matching_ids(words: list[str], *, walk: bool = False, newer_than: int | None
 
     ``newer_than``: only orders with a larger id (a window of the newest, ``windows``); on
     PostgreSQL a ``BitmapAnd`` of the words' GIN index and the id's primary key reads only the
-    matches inside it."""
+    matches inside it.
+
+    ``newest``: only the ``newest`` largest ids. The caller's page is then ``newest`` probes
+    into the orders instead of a merge that read every order of the window (or a hash of every
+    match) to keep the few that match; exact only where nothing else filters the orders
+    (``narrow``)."""
     after: list[Any] = [] if newer_than is None else [newer_than]
+    first: list[Any] = [] if newest is None else [newest]
     if connection.vendor == "sqlite":
         sql = "SELECT rowid FROM search_fts WHERE search_fts MATCH %s"
-        return RawSQL(sql + (" AND rowid > %s" if after else ""), [tokens.fts5_match(words), *after])  # noqa: S611
+        sql += " AND rowid > %s" if after else ""
+        sql += " ORDER BY rowid DESC LIMIT %s" if first else ""
+        return RawSQL(sql, [tokens.fts5_match(words), *after, *first])  # noqa: S611  constant SQL
     sql = "SELECT order_id FROM search_ordertext WHERE doc @@ %s::tsquery"
     sql += " AND order_id > %s" if after else ""
-    return RawSQL(sql if walk else sql + " OFFSET 0", [tokens.tsquery(words), *after])  # noqa: S611  constant SQL
+    if first:
+        sql += " ORDER BY order_id DESC LIMIT %s"  # a LIMIT keeps the subquery whole, as OFFSET 0 does
+    elif not walk:
+        sql += " OFFSET 0"
+    return RawSQL(sql, [tokens.tsquery(words), *after, *first])  # noqa: S611  constant SQL
 
 
 # The column's statistics, read at most every STATS_TTL seconds per process (ANALYZE refreshes
@@ -96,10 +109,14 @@ def _is_common(words: list[str]) -> bool:
     return matches >= COMMON and matches >= math.sqrt(WALK * _stats["rows"])
 
 
-def narrow(qs: QuerySet[WorkOrder], query: str, *, newer_than: int | None = None) -> QuerySet[WorkOrder]:
+def narrow(qs: QuerySet[WorkOrder], query: str, *, newer_than: int | None = None,
+           newest: int | None = None) -> QuerySet[WorkOrder]:
     """``qs`` cut down to the orders a query finds: the order with that number when the query is
     one, else the orders containing every word of it. A query with no words finds nothing.
     ``newer_than``: and among those, only the orders with a larger id (``windows``).
+    ``newest``: and only the newest that many of the words' matches, for a page that ends there:
+    the caller says so only when ``qs`` rejects no order (``order_page``), else a match that
+    ``qs`` rejects would hide one further back.
 
     On PostgreSQL, a common word searched over every order (no other filter, a city-wide
     actor) walks the newest rows; anything narrower reads the matches from the GIN index,
@@ -111,9 +128,35 @@ def narrow(qs: QuerySet[WorkOrder], query: str, *, newer_than: int | None = None
     if not words:
         return qs.none()
     if newer_than is not None:
-        return qs.filter(pk__gt=newer_than, pk__in=matching_ids(words, newer_than=newer_than))
+        return qs.filter(pk__gt=newer_than, pk__in=matching_ids(words, newer_than=newer_than, newest=newest))
+    if newest is not None:
+        return qs.filter(pk__in=matching_ids(words, newest=newest))
     walk = connection.vendor == "postgresql" and not qs.query.has_filters() and _is_common(words)
     return qs.filter(pk__in=matching_ids(words, walk=walk))
+
+
+def count_matches(query: str, *, up_to: int | None) -> int | None:
+    """How many orders contain every word of ``query``, counting at most ``up_to`` + 1 of them
+    (``up_to`` None: every one); None when ``query`` is an order number (the caller counts that
+    lookup itself). The number of the actor's orders a query finds only where nothing else
+    filters them (a city-wide actor, no other filter: ``order_count``).
+
+    Counted in the index alone: every row of it is an order's (a foreign key), so the count is
+    that of ``id IN (matches)`` without a probe into the orders for each match, which at 10M
+    orders was most of the API's text list (docs/benchmarks.md, session 11)."""
+    q = (query or "").strip()
+    if tokens.is_number(q):
+        return None
+    words = tokens.query_words(q)
+    if not words:
+        return 0
+    ids = matching_ids(words, walk=True)
+    sql, params = ids.sql, list(ids.params)
+    if up_to is not None:
+        sql, params = f"{sql} LIMIT %s", [*params, up_to + 1]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) AS matches", params)  # noqa: S608  constant SQL
+        return int(cursor.fetchone()[0])
 
 
 def windows(query: str | None, *, need: int, narrowed: bool) -> Iterator[int | None]:

@@ -182,9 +182,8 @@ def render_dispatch(
     tab = "extensions" if tab == "extensions" or refused_ruling else "queue"
     # Only the columns a row shows (desk_tags.queue_items): 101 orders with every column were
     # a thousand datetimes and the category's parent to decode on every page.
-    queue_qs = selectors.triage_queue(actor).select_related(None).select_related("area", "category").only(
-        *QUEUE_FIELDS)
-    queue = list(queue_qs[: QUEUE_LIMIT + 1])
+    queue = selectors.triage_queue_head(actor, limit=QUEUE_LIMIT + 1, shape=lambda qs: qs.select_related(
+        None).select_related("area", "category").only(*QUEUE_FIELDS))
     more = len(queue) > QUEUE_LIMIT
     queue = queue[:QUEUE_LIMIT]
     rows = [
