@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
@@ -137,24 +137,36 @@ def narrow(qs: QuerySet[WorkOrder], query: str, *, newer_than: int | None = None
 
 def count_matches(query: str, *, up_to: int | None) -> int | None:
     """How many orders contain every word of ``query``, counting at most ``up_to`` + 1 of them
-    (``up_to`` None: every one); None when ``query`` is an order number (the caller counts that
-    lookup itself). The number of the actor's orders a query finds only where nothing else
-    filters them (a city-wide actor, no other filter: ``order_count``).
+    (``up_to`` None: every one), in the search index alone; None when the caller should count
+    through the orders instead: ``query`` is an order number, or (PostgreSQL) a word in at least
+    WALK_SHARE of the orders, whose first ``up_to`` + 1 matches a walk of the newest orders finds
+    sooner. The number of the actor's orders a query finds only where nothing else filters them
+    (a city-wide actor, no other filter: ``order_count``). Every row of the index is an order's
+    (a foreign key), so the count is that of ``id IN (matches)``.
 
-    Counted in the index alone: every row of it is an order's (a foreign key), so the count is
-    that of ``id IN (matches)`` without a probe into the orders for each match, which at 10M
-    orders was most of the API's text list (docs/benchmarks.md, session 11)."""
+    On PostgreSQL the matches come from the GIN index (a bitmap), whatever the planner would
+    pick: for a count with a LIMIT it chose a sequential scan or a walk of the index rows by id,
+    which passed tens of thousands of old rows for a word in 1–3 % of the orders (0.2–31 s at
+    10M orders, against 8–21 ms from the bitmap; docs/benchmarks.md, session 11)."""
     q = (query or "").strip()
     if tokens.is_number(q):
         return None
     words = tokens.query_words(q)
     if not words:
         return 0
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        _read_stats()
+        if _stats["rows"] and _matches_estimate(words) / _stats["rows"] >= WALK_SHARE:
+            return None
     ids = matching_ids(words, walk=True)
     sql, params = ids.sql, list(ids.params)
     if up_to is not None:
         sql, params = f"{sql} LIMIT %s", [*params, up_to + 1]
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if postgres:  # for this statement only: SET LOCAL ends with the transaction
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_indexscan = off")
         cursor.execute(f"SELECT COUNT(*) FROM ({sql}) AS matches", params)  # noqa: S608  constant SQL
         return int(cursor.fetchone()[0])
 
