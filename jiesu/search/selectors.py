@@ -145,9 +145,11 @@ def count_matches(query: str, *, up_to: int | None) -> int | None:
     (a foreign key), so the count is that of ``id IN (matches)``.
 
     On PostgreSQL the matches come from the GIN index (a bitmap), whatever the planner would
-    pick: for a count with a LIMIT it chose a sequential scan or a walk of the index rows by id,
-    which passed tens of thousands of old rows for a word in 1–3 % of the orders (0.2–31 s at
-    10M orders, against 8–21 ms from the bitmap; docs/benchmarks.md, session 11)."""
+    pick: for ``COUNT(*)`` over a ``LIMIT`` it scanned the table from its oldest rows (0.4–1.3 s
+    for words in 2.5–6.5 % of 10M orders) or, asked for the newest ids, walked them (31 s for a
+    word in 0.4 %). The bitmap takes 6–19 ms for the benchmark's words under WALK_SHARE, and
+    those above it are counted through the orders as before, 12–31 ms (docs/benchmarks.md,
+    session 11)."""
     q = (query or "").strip()
     if tokens.is_number(q):
         return None
