@@ -114,6 +114,12 @@ ROW_FIELDS = (
 ROW_ASSIGNMENT_FIELDS = ("order", "unit", "unit__code", "unit__name", "role", "state", "due_at")
 
 
+def _narrowed(actor: Actor, filters: OrderFilter, narrowed: bool) -> bool:
+    """Whether anything but the words rejects orders of ``order_list(actor, filters)``: the
+    caller's own filter (``narrowed``), the other filters, or the actor's visibility."""
+    return narrowed or bool(order_list(actor, replace(filters, q=None)).query.has_filters())
+
+
 def order_page(
     actor: Actor, filters: OrderFilter, *, start: int, stop: int,
     then: Callable[[QuerySet], QuerySet] | None = None, narrowed: bool = False,
@@ -122,7 +128,7 @@ def order_page(
     filters) with the columns of ``ROW_FIELDS``, read through the windows of the newest ids when
     ``filters.q`` has words (``jiesu.search.selectors.windows``): the same orders, in the same
     order. ``narrowed``: ``then`` rejects orders."""
-    narrowed = narrowed or bool(order_list(actor, replace(filters, q=None)).query.has_filters())
+    narrowed = _narrowed(actor, filters, narrowed)
     then = then or (lambda qs: qs)
     assignments = Assignment.objects.select_related("unit").only(*ROW_ASSIGNMENT_FIELDS).order_by("-role", "id")
 
@@ -146,8 +152,7 @@ def order_count(
     ``order_page``), counting at most ``up_to`` + 1 of them (``up_to`` None: all). Words that
     are the only filter of a city-wide actor's list are counted in the search index alone
     (``search.count_matches``)."""
-    narrowed = narrowed or bool(order_list(actor, replace(filters, q=None)).query.has_filters())
-    if filters.q and not narrowed:
+    if filters.q and not _narrowed(actor, filters, narrowed):
         counted = search.count_matches(filters.q, up_to=up_to)
         if counted is not None:
             return counted

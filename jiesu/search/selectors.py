@@ -104,6 +104,14 @@ def _matches_estimate(words: list[str]) -> float:
     return min(_stats["freqs"].get(w, 0.0) for w in words) * _stats["rows"]
 
 
+def _share(words: list[str]) -> float:
+    """About which share of the orders contain every word (``_matches_estimate``); 0 when the
+    statistics know none of them, or no orders."""
+    matches = _matches_estimate(words) if words else 0.0
+    rows = _stats["rows"]
+    return matches / rows if rows else 0.0
+
+
 def _is_common(words: list[str]) -> bool:
     matches = _matches_estimate(words)
     return matches >= COMMON and matches >= math.sqrt(WALK * _stats["rows"])
@@ -157,10 +165,8 @@ def count_matches(query: str, *, up_to: int | None) -> int | None:
     if not words:
         return 0
     postgres = connection.vendor == "postgresql"
-    if postgres:
-        _read_stats()
-        if _stats["rows"] and _matches_estimate(words) / _stats["rows"] >= WALK_SHARE:
-            return None
+    if postgres and _share(words) >= WALK_SHARE:
+        return None
     ids = matching_ids(words, walk=True)
     sql, params = ids.sql, list(ids.params)
     if up_to is not None:
@@ -192,10 +198,8 @@ def windows(query: str | None, *, need: int, narrowed: bool) -> Iterator[int | N
     if connection.vendor != "postgresql" or narrowed or not q or tokens.is_number(q):
         yield None
         return
-    words = tokens.query_words(q)
-    matches = _matches_estimate(words) if words else 0.0
+    share = _share(tokens.query_words(q))
     rows = _stats["rows"]
-    share = matches / rows if rows else 0.0
     if share <= 0 or share >= WALK_SHARE:
         yield None
         return
