@@ -3,7 +3,8 @@
 For each database (SQLite, PostgreSQL) and each round, in turn:
 
 - Jiesu as ``jiesu serve`` runs it: 2 gunicorn workers of ``JIESU_THREADS`` (4) threads, connections
-  kept open, plus the background-task worker.
+  kept open, plus the background-task worker; without gunicorn's access log
+  (``JIESU_ACCESS_LOG=0``), as the peer's gunicorn runs.
   The load is ``POST /api/v1/orders`` with a bearer token: validation, numbering, requester,
   event, then triage and auto-dispatch (which sets the deadlines) in the same transaction; the
   answer is the dispatched order's detail. The task worker sends the notifications the events
@@ -314,8 +315,9 @@ class Jiesu(System):
         self.body = JIESU_BODY
 
     def env(self) -> dict[str, str]:
+        # No access log, as the peer's gunicorn (its default): like is measured against like.
         env = {**os.environ, "JIESU_DATA_DIR": str(self.data_dir), "DJANGO_SETTINGS_MODULE": "jiesu.settings",
-               "JIESU_SWEEP_SECONDS": "0", "PYTHONPATH": str(HERE.parent)}
+               "JIESU_SWEEP_SECONDS": "0", "JIESU_ACCESS_LOG": "0", "PYTHONPATH": str(HERE.parent)}
         env.pop("JIESU_TASK_BACKEND", None)
         if self.db == "postgresql":
             env["JIESU_DATABASE_URL"] = f"{PG_URL}/{self.pg_name}"

@@ -52,6 +52,10 @@ def test_serve_runs_gunicorn_with_the_hook_and_gunicorn_loads_it():
     assert command[command.index("--worker-class"):command.index("--worker-class") + 4] == [
         "--worker-class", "gthread", "--threads", "4"]
     assert "--worker-class" not in serve.gunicorn_command(host="127.0.0.1", port=8000, workers=2, threads=1)
+    assert command[command.index("--access-logfile") + 1] == "-"  # a line per request, by default
+    for off in ("0", ""):
+        assert "--access-logfile" not in serve.gunicorn_command(host="127.0.0.1", port=8000, workers=2, threads=4,
+                                                                access_log=off)
     checked = subprocess.run([*command, "--check-config"], capture_output=True, text=True, timeout=60,  # noqa: S603
                              env={**os.environ, "DJANGO_SETTINGS_MODULE": "jiesu.settings"})
     assert checked.returncode == 0, checked.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import warnings
+import zoneinfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -167,6 +168,45 @@ def test_any_text_round_trips_as_through_the_orm(city, new_order, name, email, c
     assert _stored(Requester, ours.pk, skip=("created_at",)) == _stored(Requester, theirs.pk, skip=("created_at",))
     assert ours.created_at is not None
     assert Requester.objects.get(pk=ours.pk).name == name
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+                              max_size=32), min_size=2, max_size=6),
+       data=st.dictionaries(st.text(max_size=8).filter(lambda k: "\x00" not in k),
+                            st.text(max_size=16).filter(lambda v: "\x00" not in v), max_size=3))
+def test_any_text_in_a_batch_round_trips_as_through_the_orm(city, new_order, names, data):
+    """Several rows go as one array per column (PostgreSQL), written by ``pg_arrays.literal``:
+    quotes, backslashes, braces, commas, "NULL" and empty texts come back as they went, and so
+    does JSON."""
+    order = WorkOrder.objects.first() or new_order()
+    ours = [Requester(order=order, phone="13812345678", name=n, email="", is_primary=i == 0)
+            for i, n in enumerate(names)]
+    theirs = [Requester(order=order, phone="13812345678", name=n, email="", is_primary=i == 0)
+              for i, n in enumerate(names)]
+    insert_all(ours)
+    Requester.objects.bulk_create(theirs)
+    for mine, other in zip(ours, theirs, strict=True):
+        assert _stored(Requester, mine.pk, skip=("created_at",)) == _stored(Requester, other.pk, skip=("created_at",))
+    assert [Requester.objects.get(pk=r.pk).name for r in ours] == names
+    events = [Event(order=order, code="note", actor_id=None, at=BEIJING_NOON, data={**data, "i": i}) for i in range(2)]
+    insert_all(events)
+    assert [Event.objects.get(pk=e.pk).data for e in events] == [{**data, "i": 0}, {**data, "i": 1}]
+
+
+def test_an_array_of_values_pg_arrays_does_not_write_is_left_to_the_driver():
+    from jiesu.ops.pg_arrays import literal
+
+    assert literal(['a"b', "c\\d", None, 7, True]) == '{"a\\"b","c\\\\d",NULL,7,t}'
+    assert literal([1.5, None, 0.1]) == "{1.5,NULL,0.1}"
+    assert literal([decimal.Decimal("39.933000"), decimal.Decimal("1E+2")]) == "{39.933000,1E+2}"
+    assert literal([float("nan")]) is None and literal([decimal.Decimal("Infinity")]) is None
+    assert literal([dt.date(2026, 9, 30)]) is None
+    assert literal([dt.datetime(2026, 9, 30, 12)]) is None  # naive: the field makes it aware first
+    # Aware ones go in UTC, also those whose zone's offset then had seconds (Shanghai's LMT).
+    shanghai = zoneinfo.ZoneInfo("Asia/Shanghai")
+    assert literal([dt.datetime(1900, 1, 1, 12, tzinfo=shanghai), BEIJING_NOON]) == (
+        '{"1900-01-01 03:54:17+00:00","2026-09-30 04:00:00+00:00"}')
 
 
 def test_the_statement_is_one_insert_per_model_for_a_batch(city, django_assert_num_queries):

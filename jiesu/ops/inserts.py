@@ -32,6 +32,8 @@ from typing import Any, cast
 
 from django.db import connections, models, router
 
+from jiesu.ops.pg_arrays import literal
+
 # The field classes (exact classes, not subclasses: a subclass may prepare values its own way)
 # whose ``get_db_prep_save`` hands a value of these types to the driver unchanged.
 _TEXT = (models.CharField, models.TextField, models.SlugField)
@@ -105,7 +107,8 @@ def insert_all(objs: Sequence[models.Model], *, ignore_conflicts: bool = False,
             chunk = values[start * width:(start + count) * width]
             arrays = plan.unnest and count > 1  # one row: VALUES, as Django's own compiler does
             if arrays:
-                chunk = [chunk[i::width] for i in range(width)]
+                # Each column's array as PostgreSQL's text, where pg_arrays can write it.
+                chunk = [literal(column) or column for column in (chunk[i::width] for i in range(width))]
             cursor.execute(_statement(plan, 0 if arrays else count, ignore_conflicts,
                                       tuple(f.column for f in returned), alias), chunk)
             if returned:

@@ -25,8 +25,12 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=int(os.environ.get("JIESU_THREADS", "4")),
                             help="threads per web worker (1: gunicorn's sync workers)")
         parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
+        parser.add_argument("--access-log", default=os.environ.get("JIESU_ACCESS_LOG", "-"),
+                            help="where gunicorn writes a line per request ('-': standard output; "
+                                 "'' or '0': none)")
 
-    def handle(self, *args, port: int, host: str, workers: int, threads: int, no_worker: bool, **options):
+    def handle(self, *args, port: int, host: str, workers: int, threads: int, no_worker: bool, access_log: str,
+               **options):
         # A service manager stops us with SIGTERM: treat it as Ctrl-C, so that the ``finally``
         # below stops the worker, the sweeps and gunicorn instead of leaving them orphaned.
         signal.signal(signal.SIGTERM, _interrupt)
@@ -50,7 +54,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Jiesu: http://{host}:{port}/  (staff desk: /desk/, admin: /admin/)")
         try:
             subprocess.run(  # noqa: S603
-                gunicorn_command(host=host, port=port, workers=workers, threads=threads),
+                gunicorn_command(host=host, port=port, workers=workers, threads=threads, access_log=access_log),
                 env=env, check=False,
             )
         except KeyboardInterrupt:
@@ -62,12 +66,16 @@ class Command(BaseCommand):
                     child.wait(timeout=15)
 
 
-def gunicorn_command(*, host: str, port: int, workers: int, threads: int) -> list[str]:
+def gunicorn_command(*, host: str, port: int, workers: int, threads: int, access_log: str = "-") -> list[str]:
     """gunicorn's command line, with Jiesu's hook (``jiesu.ops.gunicorn_conf``: a threaded
-    worker quits once)."""
+    worker quits once). The access log is on by default (a line per request on standard
+    output); a site whose reverse proxy (nginx) logs every request already turns it off
+    (``JIESU_ACCESS_LOG=0``): formatting and writing the line was 6 % of a web worker's CPU on
+    intake (py-spy, docs/benchmarks.md, session 12)."""
+    log = [] if access_log in ("", "0") else ["--access-logfile", access_log]
     return [sys.executable, "-m", "gunicorn", "jiesu.wsgi:application", "-c", "python:jiesu.ops.gunicorn_conf",
             "--bind", f"{host}:{port}", "--workers", str(workers), *server_threads(threads),
-            "--access-logfile", "-", "--graceful-timeout", "10"]
+            *log, "--graceful-timeout", "10"]
 
 
 def server_threads(threads: int) -> list[str]:
