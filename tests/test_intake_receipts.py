@@ -223,7 +223,7 @@ def test_nothing_is_lost_when_the_whole_transaction_fails(city, monkeypatch):
     def broken(*a, **kw):
         raise RuntimeError("database gone")
 
-    monkeypatch.setattr(receipts, "_make_batch", broken)
+    monkeypatch.setattr(receipts, "_write_batch", broken)
     monkeypatch.setattr(receipts, "_make_each", broken)
     with pytest.raises(RuntimeError):
         receipts.make_received_orders()
@@ -266,18 +266,67 @@ def test_a_batch_reuses_plans_and_leaves_the_connections_setting_alone(city, mon
             return cursor.fetchone()[0]
 
     seen = []
-    make_batch = receipts._make_batch
+    make_batch = receipts._write_batch
 
     def spying(*args):
         seen.append(mode())
         return make_batch(*args)
 
-    monkeypatch.setattr(receipts, "_make_batch", spying)
+    monkeypatch.setattr(receipts, "_write_batch", spying)
     receipts.receive_order(**kwargs(city, content=LAMP))
     before = mode()
     assert receipts.make_received_orders() == 1
     assert (before, seen, mode()) == ("auto", ["force_generic_plan"], "auto")
     assert WorkOrder.objects.get().state == State.DISPATCHED
+
+
+@pytest.mark.django_db(transaction=True)  # the batch's transaction is the outermost, as in the worker
+def test_sqlite_builds_and_triages_the_batch_before_it_takes_the_write_lock(city, monkeypatch):
+    """SQLite locks the whole database for a write transaction: the batch is built and triaged
+    before it, and only numbered and written under it, so that the acknowledgements wait less.
+    PostgreSQL builds it inside its transaction (row locks). Either way every receipt is linked
+    to its own order, numbered in the order received."""
+    from django.db import transaction
+
+    inside = []
+    prepare = receipts._prepare_batch
+
+    def spying(*args):
+        inside.append(transaction.get_connection().in_atomic_block)
+        return prepare(*args)
+
+    monkeypatch.setattr(receipts, "_prepare_batch", spying)
+    made = [receipts.receive_order(**kwargs(city, content=c)) for c in (LAMP, NOISE, LAMP)]
+    assert receipts.make_received_orders() == 3
+    assert inside == [connection.vendor != "sqlite"]
+    linked = {r.pk: r for r in IntakeReceipt.objects.filter(pk__in=[m.pk for m in made]).select_related("order")}
+    orders = [linked[m.pk].order for m in made]
+    assert [o.number for o in orders] == sorted(o.number for o in orders)
+    assert [o.content for o in orders] == [LAMP, NOISE, LAMP]
+    assert all(o.pk == WorkOrder.objects.get(number=o.number).pk for o in orders)
+    assert [o.state for o in orders] == [State.DISPATCHED, State.RECEIVED, State.DISPATCHED]
+    assert Event.objects.filter(order__in=orders, code="created").count() == 3
+    assert TriageSuggestion.objects.filter(order__in=orders).count() == 3
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite only: the batch is built before its lock there")
+@pytest.mark.django_db(transaction=True)
+def test_receipts_made_by_another_worker_meanwhile_are_not_made_twice(city, monkeypatch):
+    first, second = (receipts.receive_order(**kwargs(city, content=LAMP)) for _ in range(2))
+    early = receipts._prepared_early
+
+    def and_another_worker(limit):
+        found = early(limit)
+        # Between the building and the lock, another worker made the first receipt's order.
+        IntakeReceipt.objects.filter(pk=first.pk).update(state=ReceiptState.FAILED)
+        return found
+
+    monkeypatch.setattr(receipts, "_prepared_early", and_another_worker)
+    assert receipts.make_received_orders() == 1
+    assert WorkOrder.objects.count() == 1
+    second.refresh_from_db()
+    assert second.state == ReceiptState.MADE and second.order_id == WorkOrder.objects.get().pk
+    assert IntakeReceipt.objects.get(pk=first.pk).order_id is None
 
 
 def test_a_batch_costs_the_same_statements_however_many_orders_it_makes(city):
@@ -486,7 +535,7 @@ def test_a_database_error_leaves_every_receipt_pending_for_the_next_try(city, mo
     def deadlock(receipt):
         raise OperationalError("deadlock detected")
 
-    monkeypatch.setattr(receipts, "_make_batch", broken_batch)
+    monkeypatch.setattr(receipts, "_write_batch", broken_batch)
     monkeypatch.setattr(receipts, "_make_one", deadlock)
     with pytest.raises(OperationalError):
         receipts.make_received_orders()

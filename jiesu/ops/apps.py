@@ -8,6 +8,7 @@ class OpsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from jiesu.ops import pg_arrays
+        from jiesu.ops import pg_arrays, sqlite_busy
 
         pg_arrays.connect()
+        sqlite_busy.connect()

@@ -26,6 +26,7 @@ import threading
 import time
 from collections import defaultdict
 from contextlib import nullcontext
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -161,18 +162,22 @@ def make_received_orders(*, limit: int = BATCH) -> int:
         # database's write lock (BEGIN IMMEDIATE), which an idle worker looking ten times a
         # second must not take from the desks.
         return 0
+    early = _prepared_early(limit) if _locks_the_database() else None
     with together(), transaction.atomic():
         # Its foreign-key checks at COMMIT, ~12 an order, reuse their plans (jiesu.ops.plans):
         # PostgreSQL's CPU per order made 0.95-1.10 -> 0.65 ms (bench/intake_batch.py, session 8).
         generic_plans_for_this_transaction()
-        receipts = list(IntakeReceipt.objects.select_for_update(skip_locked=True)
-                        .filter(state=ReceiptState.PENDING).order_by("id")[:limit])
+        if early is None:
+            receipts = list(IntakeReceipt.objects.select_for_update(skip_locked=True)
+                            .filter(state=ReceiptState.PENDING).order_by("id")[:limit])
+            prepared, now = None, clock.now()
+        else:
+            receipts, prepared, now = _still_pending(*early)
         if not receipts:
             return 0
-        now = clock.now()
         try:
             with transaction.atomic():
-                recorded = _make_batch(receipts, now)
+                recorded = _write_batch(prepared or _prepare_batch(receipts, now), now)
         except Exception:
             log.exception("batch intake: a batch of %s receipts failed; making them one by one", len(receipts))
             for receipt in receipts:
@@ -184,78 +189,135 @@ def make_received_orders(*, limit: int = BATCH) -> int:
     return len(receipts)
 
 
+def _locks_the_database() -> bool:
+    """SQLite, outside a caller's transaction: its write transaction locks the whole database,
+    so what can be done before it (reading and checking the receipts, building the orders,
+    triage) is (``_prepared_early``), and only the numbering and the writes hold the lock, which
+    the acknowledgements wait for. PostgreSQL locks rows: all of it runs in the transaction."""
+    return connection.vendor == "sqlite" and not transaction.get_connection().in_atomic_block
+
+
+def _prepared_early(limit: int) -> tuple[list[IntakeReceipt], _Batch | None, dt.datetime]:
+    """The oldest pending receipts and their batch built outside the transaction (None when
+    building failed: it is tried again under the lock, where a failure is handled)."""
+    receipts = list(IntakeReceipt.objects.filter(state=ReceiptState.PENDING).order_by("id")[:limit])
+    now = clock.now()
+    try:
+        return receipts, _prepare_batch(receipts, now) if receipts else None, now
+    except Exception:
+        log.exception("batch intake: building a batch before the write lock failed; building it under the lock")
+        return receipts, None, now
+
+
+def _still_pending(receipts: list[IntakeReceipt], prepared: _Batch | None,
+                   now: dt.datetime) -> tuple[list[IntakeReceipt], _Batch | None, dt.datetime]:
+    """Under the lock: the receipts read before it that are still pending (another worker may
+    have made some meanwhile; what was built for them is then built again, for those left)."""
+    pending = set(IntakeReceipt.objects.filter(pk__in=[r.pk for r in receipts], state=ReceiptState.PENDING)
+                  .values_list("pk", flat=True))
+    if len(pending) == len(receipts):
+        return receipts, prepared, now
+    return [r for r in receipts if r.pk in pending], None, now
+
+
 def _fields(payload: dict[str, Any]) -> dict[str, Any]:
     people = [RequesterInput(phone=p, name=n, wants_confidential=c, email=e) for p, n, c, e in payload["requesters"]]
     given = {k: v for k, v in payload.items() if k not in ("requesters", "confidential", "draft")}
     return _validated(proactive=False, requesters=people, **given)
 
 
-def _make_batch(receipts: list[IntakeReceipt], now: dt.datetime) -> list[Event]:
-    """The orders of ``receipts``, one INSERT per table. Receipts whose request no longer passes
-    validation (the catalogue changed since) go through ``_make_each``. Answers the events
-    recorded, for ``announce_recorded``."""
-    ready: list[tuple[IntakeReceipt, dict[str, Any]]] = []
+@dataclass
+class _Made:
+    """One receipt's order as the batch builds it, before it has a number."""
+
+    receipt: IntakeReceipt
+    order: WorkOrder
+    people: list[Requester]
+    created: Event
+    received: bool = False  # built in state "received": triaged now or, failing that, by the task
+    triaged: Any = None  # triage's ``Triaged``; None: not triaged (yet)
+
+
+@dataclass
+class _Batch:
+    made: list[_Made]
+    odd: list[IntakeReceipt]  # no longer valid (the catalogue changed): made one by one
+
+
+def _prepare_batch(receipts: list[IntakeReceipt], now: dt.datetime) -> _Batch:
+    """The orders of ``receipts`` built, with their requesters, "created" events and triage,
+    without numbers and without a write: ``_write_batch`` numbers and inserts them. Receipts
+    whose request no longer passes validation (the catalogue changed since) are set apart."""
+    made: list[_Made] = []
     odd: list[IntakeReceipt] = []
     for receipt in receipts:
         try:
-            ready.append((receipt, _fields(receipt.payload)))
+            fields = _fields(receipt.payload)
         except DomainError:
             odd.append(receipt)
+            continue
+        who = fields.pop("requesters")
+        # Numbered (and so given its id) under the lock, by ``_write_batch``.
+        order = new_order(number="", actor_id=receipt.actor_id, fields=fields,
+                          confidential=receipt.payload["confidential"], draft=receipt.payload["draft"],
+                          at=receipt.received_at)
+        created = order_events.build(order=order, code=EventCode.CREATED, actor_id=receipt.actor_id,
+                                     at=receipt.received_at, to_state=order.state,
+                                     data=created_data(order, requesters=len(who)))
+        made.append(_Made(receipt=receipt, order=order, people=new_requesters(order, who), created=created))
+    received = [m for m in made if m.order.state == State.RECEIVED]
+    for m, t in zip(received, _triage([m.order for m in received], now), strict=True):
+        m.received, m.triaged = True, t  # an auto-dispatched order's state is "dispatched" now
+    return _Batch(made=made, odd=odd)
+
+
+def _write_batch(batch: _Batch, now: dt.datetime) -> list[Event]:
+    """Number the batch's orders and insert them, one INSERT per table. Answers the events
+    recorded, for ``announce_recorded``."""
     # A key a synchronous request has already used: that request's order is this receipt's.
-    keys = {r.key for r, _f in ready if r.key}
+    keys = {m.receipt.key for m in batch.made if m.receipt.key}
     used = {(k.owner, k.key): k.order_id for k in IdempotencyKey.objects.filter(key__in=keys)} if keys else {}
-    for receipt, _f in ready:
+    made: list[_Made] = []
+    for m in batch.made:
+        receipt = m.receipt
         if (receipt.owner, receipt.key) in used:
             receipt.state, receipt.order_id, receipt.made_at = ReceiptState.MADE, used[receipt.owner, receipt.key], now
-    ready = [(r, f) for r, f in ready if r.state == ReceiptState.PENDING]
-
-    orders: list[WorkOrder] = []
-    people: list[Requester] = []
-    created: list[Event] = []
-    by_day: dict[dt.date, list[tuple[IntakeReceipt, dict[str, Any]]]] = defaultdict(list)
-    for receipt, fields in ready:
-        by_day[receipt.received_at.astimezone(SHANGHAI).date()].append((receipt, fields))
+        else:
+            made.append(m)
+    by_day: dict[dt.date, list[_Made]] = defaultdict(list)
+    for m in made:
+        by_day[m.receipt.received_at.astimezone(SHANGHAI).date()].append(m)
     for _day, items in sorted(by_day.items()):
         # Numbered on the day it was received, as if it had been made then.
-        numbers = next_numbers(items[0][0].received_at, len(items))
-        for (receipt, fields), number in zip(items, numbers, strict=True):
-            who = fields.pop("requesters")
-            order = new_order(number=number, actor_id=receipt.actor_id, fields=fields,
-                              confidential=receipt.payload["confidential"], draft=receipt.payload["draft"],
-                              at=receipt.received_at)
-            receipt.order, receipt.state, receipt.made_at = order, ReceiptState.MADE, now
-            orders.append(order)
-            people += new_requesters(order, who)
-            created.append(order_events.build(order=order, code=EventCode.CREATED, actor_id=receipt.actor_id,
-                                              at=receipt.received_at, to_state=order.state,
-                                              data=created_data(order, requesters=len(who))))
+        for m, number in zip(items, next_numbers(items[0].receipt.received_at, len(items)), strict=True):
+            m.order.number = number
+            m.order.give_id()
+            m.receipt.order, m.receipt.state, m.receipt.made_at = m.order, ReceiptState.MADE, now
 
-    received = [o for o in orders if o.state == State.RECEIVED]
-    triaged = _triage(received, now)
-    waiting = [o.pk for o, t in zip(received, triaged, strict=True) if t is None]
-    plans = [(o, t.dispatch) for o, t in zip(received, triaged, strict=True) if t is not None and t.dispatch]
+    orders = [m.order for m in made]
+    waiting = [m.order for m in made if m.received and m.triaged is None]
+    plans = [(m.order, m.triaged.dispatch) for m in made if m.triaged is not None and m.triaged.dispatch]
 
     insert_all(orders)
     send_post_save(WorkOrder, orders)  # what a save tells its listeners (the dashboard's day marks)
-    insert_all(people)
+    insert_all([p for m in made for p in m.people])
     assignments = [a for _o, plan in plans for a in plan.assignments]
     insert_all(assignments)
     send_post_save(Assignment, assignments)
     dispatched = [order_events.build(order=o, code=EventCode.DISPATCHED, actor_id=None, at=plan.at,
                                      from_state=plan.source, to_state=State.DISPATCHED,
                                      assignment=plan.assignments[0], data=plan.data) for o, plan in plans]
-    recorded = order_events.record_all([*created, *dispatched])
+    recorded = order_events.record_all([*[m.created for m in made], *dispatched])
     from jiesu.search.services import index_new_orders
 
     index_new_orders(orders)  # findable exactly when it exists, as intake's
-    if any(t is not None for t in triaged):
-        insert_all([t.suggestion for t in triaged if t is not None])
-    insert_all([IdempotencyKey(owner=r.owner, key=r.key, order=r.order) for r, _f in ready if r.key])
-    _mark_made([r for r in receipts if r.state == ReceiptState.MADE], now)
-    for order_id in waiting:
-        after_commit(partial(queue_triage, order_id))
-    if odd:
-        _make_each(odd, now)
+    insert_all([m.triaged.suggestion for m in made if m.triaged is not None])
+    insert_all([IdempotencyKey(owner=m.receipt.owner, key=m.receipt.key, order=m.order) for m in made if m.receipt.key])
+    _mark_made([m.receipt for m in batch.made if m.receipt.state == ReceiptState.MADE], now)
+    for order in waiting:
+        after_commit(partial(queue_triage, order.pk))
+    if batch.odd:
+        _make_each(batch.odd, now)
     return recorded
 
 
