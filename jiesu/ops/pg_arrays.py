@@ -47,13 +47,8 @@ def literal(values: list[Any]) -> str | None:
     None when an element is of a type this does not write (psycopg adapts the list then). A
     ``str`` subclass (a choice's member) is written as its text, as psycopg writes it.
     Every text is quoted, so none needs the unquoted form's rules (spaces, commas, ``NULL``)."""
-    kinds = set(map(type, values))
-    if kinds == {str}:  # most columns: one join
-        return '{"' + '","'.join([v.replace("\\", "\\\\").replace('"', '\\"') for v in values]) + '"}'
-    if kinds == {int}:
-        return "{" + ",".join(map(str, values)) + "}"
     writers = _writers()
-    missing = kinds - writers.keys()
+    missing = set(map(type, values)) - writers.keys()
     if missing:
         if not all(issubclass(kind, str) for kind in missing):
             return None

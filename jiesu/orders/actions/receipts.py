@@ -28,7 +28,7 @@ from collections import defaultdict
 from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import (
@@ -72,6 +72,9 @@ from jiesu.orders.models import (
     WorkOrder,
 )
 from jiesu.orders.states import State
+
+if TYPE_CHECKING:
+    from jiesu.dispatch.services import Triaged
 
 log = logging.getLogger("jiesu.orders")
 
@@ -163,6 +166,8 @@ def make_received_orders(*, limit: int = BATCH) -> int:
         # second must not take from the desks.
         return 0
     early = _prepared_early(limit) if _locks_the_database() else None
+    if early is not None and not early[0]:
+        return 0  # made by another worker since the look above
     with together(), transaction.atomic():
         # Its foreign-key checks at COMMIT, ~12 an order, reuse their plans (jiesu.ops.plans):
         # PostgreSQL's CPU per order made 0.95-1.10 -> 0.65 ms (bench/intake_batch.py, session 8).
@@ -172,7 +177,8 @@ def make_received_orders(*, limit: int = BATCH) -> int:
                             .filter(state=ReceiptState.PENDING).order_by("id")[:limit])
             prepared, now = None, clock.now()
         else:
-            receipts, prepared, now = _still_pending(*early)
+            receipts, prepared, now = early
+            receipts, prepared = _still_pending(receipts, prepared)
         if not receipts:
             return 0
         try:
@@ -203,21 +209,21 @@ def _prepared_early(limit: int) -> tuple[list[IntakeReceipt], _Batch | None, dt.
     receipts = list(IntakeReceipt.objects.filter(state=ReceiptState.PENDING).order_by("id")[:limit])
     now = clock.now()
     try:
-        return receipts, _prepare_batch(receipts, now) if receipts else None, now
+        return receipts, _prepare_batch(receipts, now), now
     except Exception:
         log.exception("batch intake: building a batch before the write lock failed; building it under the lock")
         return receipts, None, now
 
 
-def _still_pending(receipts: list[IntakeReceipt], prepared: _Batch | None,
-                   now: dt.datetime) -> tuple[list[IntakeReceipt], _Batch | None, dt.datetime]:
+def _still_pending(receipts: list[IntakeReceipt],
+                   prepared: _Batch | None) -> tuple[list[IntakeReceipt], _Batch | None]:
     """Under the lock: the receipts read before it that are still pending (another worker may
     have made some meanwhile; what was built for them is then built again, for those left)."""
     pending = set(IntakeReceipt.objects.filter(pk__in=[r.pk for r in receipts], state=ReceiptState.PENDING)
                   .values_list("pk", flat=True))
     if len(pending) == len(receipts):
-        return receipts, prepared, now
-    return [r for r in receipts if r.pk in pending], None, now
+        return receipts, prepared
+    return [r for r in receipts if r.pk in pending], None
 
 
 def _fields(payload: dict[str, Any]) -> dict[str, Any]:
@@ -235,7 +241,7 @@ class _Made:
     people: list[Requester]
     created: Event
     received: bool = False  # built in state "received": triaged now or, failing that, by the task
-    triaged: Any = None  # triage's ``Triaged``; None: not triaged (yet)
+    triaged: Triaged | None = None  # None: not triaged (yet)
 
 
 @dataclass
