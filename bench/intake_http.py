@@ -26,7 +26,9 @@ latency, errors (non-2xx and socket errors), acknowledged vs stored (``lost`` = 
 not in the database, must be 0), CPU per order of the web workers (and of the task worker and of
 PostgreSQL's backends for this database), the peak RSS (VmHWM) of every worker, the CPU other
 processes on the machine used meanwhile (it is shared), and for Jiesu how long the task
-worker took to catch up (and the CPU per order counted until it had). Ratios are against the peer measured in the same round.
+worker took to catch up (and the CPU per order counted until it had). Ratios are against the peer measured in the same round;
+odd rounds run the peer first, so that the machine's drift over minutes does not favour one side.
+Beside the ratio of orders/s, ``cpu_ratio``: the peer's CPU per ticket over Jiesu's per order.
 
 Knobs: BENCH_QUICK=1 (5 s runs, 1 round), BENCH_DURATION, BENCH_ROUNDS, BENCH_CONNS,
 BENCH_DBS="sqlite postgresql", BENCH_PEER=0 (Jiesu only), BENCH_ASYNC=0 (no receipts run),
@@ -545,7 +547,10 @@ def main() -> None:
     runs = []
     for r in range(ROUNDS):
         for db in dbs:
-            for system in systems[db]:
+            # Odd rounds run the systems in the reverse order (Jiesu, peer | peer, Jiesu): the
+            # machine's speed drifts over minutes here, and a fixed order would hand that drift
+            # to one side of every ratio. Pairs are still matched by round (``summarise``).
+            for system in (systems[db] if r % 2 == 0 else systems[db][::-1]):
                 res = run_once(system, work, f"{system.name}-{db}-{r}")
                 res["round"] = r
                 runs.append(res)
@@ -567,8 +572,8 @@ def main() -> None:
 
     keep("intake_http", "quick" if QUICK else "full", out)
     line = {"benchmark": "intake_http", "quick": QUICK, **{k: summary[k] for k in
-            ("jiesu_orders_per_s", "jiesu_async_orders_per_s", "peer_orders_per_s", "ratio", "ratio_async", "lost",
-             "errors", "max_worker_rss_mb")}}
+            ("jiesu_orders_per_s", "jiesu_async_orders_per_s", "peer_orders_per_s", "ratio", "ratio_async",
+             "cpu_ratio", "cpu_ratio_async", "lost", "errors", "max_worker_rss_mb")}}
     text = json.dumps(line, ensure_ascii=False)
     (HERE / "results" / "intake_http.line.json").write_text(text + "\n")
     shutil.rmtree(work, ignore_errors=True)
@@ -581,8 +586,18 @@ def summarise(runs: list[dict], dbs: list[str]) -> dict:
         return [r for r in runs if r["system"] == system and r["db"] == db]
 
     out: dict = {"jiesu_orders_per_s": {}, "jiesu_async_orders_per_s": {}, "peer_orders_per_s": {}, "ratio": {},
-                 "ratio_async": {}, "ratio_range": {}, "lost": {}, "errors": {}, "max_worker_rss_mb": {},
-                 "targets": {}}
+                 "ratio_async": {}, "ratio_range": {}, "cpu_ratio": {}, "cpu_ratio_async": {}, "lost": {},
+                 "errors": {}, "max_worker_rss_mb": {}, "targets": {}}
+
+    def cpu(r: dict) -> float:
+        return r["cpu_ms_per_order_until_drained"]["total"]
+
+    def cpu_ratio(ours: list[dict], peer: list[dict]) -> float | None:
+        # The peer's CPU per ticket over ours per order (every process of each, its database's
+        # included), round by round: what each order costs, whatever the machine's speed.
+        ratios = [cpu(y) / cpu(x) for x, y in zip(ours, peer, strict=True) if cpu(x)]
+        return round(statistics.median(ratios), 2) if ratios else None
+
     for db in dbs:
         j, p, a = of("jiesu", db), of("peer", db), of("jiesu-async", db)
         if a:
@@ -602,6 +617,8 @@ def summarise(runs: list[dict], dbs: list[str]) -> dict:
             ratios = [a["orders_per_s"] / b["orders_per_s"] for a, b in zip(j, p, strict=True) if b["orders_per_s"]] if j else []
             out["ratio"][db] = round(statistics.median(ratios), 2) if ratios else None
             out["ratio_range"][db] = [round(min(ratios), 2), round(max(ratios), 2)] if ratios else None
+            out["cpu_ratio"][db] = cpu_ratio(j, p) if j else None
+            out["cpu_ratio_async"][db] = cpu_ratio(a, p) if a else None
         # The targets; a miss says by how much.
         t = {"lost_is_0": out["lost"][db] == 0, "worker_rss_le_250_mb": out["max_worker_rss_mb"][db] <= 250}
         if out["ratio"].get(db) is not None:

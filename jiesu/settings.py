@@ -133,7 +133,12 @@ def _database() -> dict:
             # orders (it cannot cost run-time pruning): the unit inbox took 27 ms instead of 2
             # at 1M partitioned orders (docs/benchmarks.md). The scorecards' recounts, which do
             # gain from parallel workers, ask for them per transaction (jiesu.followup.daily).
-            options["options"] = f"{options.get('options', '')} -c max_parallel_workers_per_gather=0".strip()
+            # JIT compiling likewise: PostgreSQL compiles a plan whose estimated cost passes
+            # jit_above_cost (100,000), which the partitioned orders' estimates do at a few
+            # million rows, and it takes 5 ms and more on every call, longer than the short
+            # plan runs (the dispatcher's queue query 30 → 21 ms p50 at 2M orders without it).
+            # Defaults first: the URL's own options (``?options=-c%20jit%3Don``) come after and win.
+            options["options"] = f"-c max_parallel_workers_per_gather=0 -c jit=off {options.get('options', '')}".strip()
             if os.environ.get("JIESU_PG_SERVER_BINDING", "1") not in ("0", "false", "no", "off", ""):
                 # psycopg 3 binds the parameters on the server (not quoted into the SQL text), so
                 # a query's text is the same on every call and psycopg prepares it on the

@@ -50,11 +50,16 @@ def test_a_repeated_orm_query_is_prepared_with_its_values_as_parameters():
     assert "$1" in statements[0] and "$2" in statements[0]
 
 
-def test_postgresql_connections_start_without_parallel_workers(monkeypatch):
+def test_postgresql_connections_start_without_parallel_workers_or_jit(monkeypatch):
     monkeypatch.setenv("JIESU_DATABASE_URL", URL)
     for binding in ("1", "0"):
         monkeypatch.setenv("JIESU_PG_SERVER_BINDING", binding)
-        assert "-c max_parallel_workers_per_gather=0" in jiesu_settings._database()["OPTIONS"]["options"]
+        options = jiesu_settings._database()["OPTIONS"]["options"]
+        assert "-c max_parallel_workers_per_gather=0" in options and "-c jit=off" in options
+    # The URL's own options come last, so that a site's setting wins over these defaults.
+    monkeypatch.setenv("JIESU_DATABASE_URL", f"{URL}?options=-c%20jit%3Don%20-c%20work_mem%3D8MB")
+    assert jiesu_settings._database()["OPTIONS"]["options"] == (
+        "-c max_parallel_workers_per_gather=0 -c jit=off -c jit=on -c work_mem=8MB")
 
 
 @pytest.mark.skipif(not PG, reason="PostgreSQL's parallel workers")
@@ -68,6 +73,9 @@ def test_a_scorecard_recount_asks_for_parallel_workers_for_its_transaction_only(
             return cursor.fetchone()[0]
 
     assert workers() == "0"  # the desks' short lookups
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
     if connection.settings_dict["OPTIONS"].get("server_side_binding"):
         with connection.cursor() as cursor:
             cursor.execute("SHOW plan_cache_mode")

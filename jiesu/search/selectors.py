@@ -35,6 +35,13 @@ WALK_SHARE = 0.02
 # GROW times, up to every order.
 SPARE = 2
 GROW = 4
+# What a capped count of several common words costs each way, per row, at 2M orders on this
+# machine (``EXPLAIN ANALYZE``, docs/benchmarks.md, session 13): walking the newest rows passes
+# ~0.7 µs a row; the GIN bitmap of one word takes ~0.08 µs a match of it; a row of that bitmap
+# read and tested for the other words ~1.4 µs. Only their ratios matter (``_rarest_first``).
+WALK_ROW_US = 0.7
+BITMAP_ENTRY_US = 0.08
+RECHECK_ROW_US = 1.4
 
 
 def matching_ids(words: list[str], *, walk: bool = False, newer_than: int | None = None,
@@ -112,6 +119,28 @@ def _share(words: list[str]) -> float:
     return matches / rows if rows else 0.0
 
 
+def _rarest_first(words: list[str], need: int) -> str | None:
+    """The rarest word of a query of several words the statistics know, when counting ``need``
+    of their orders from that word's GIN bitmap, testing each of its rows for the others, is
+    cheaper than walking the newest orders until ``need`` hold them all; else None.
+
+    The walk passes about ``need`` / (the words' joint share) rows; the statistics only know each
+    word's share, so the joint one is taken as their product (words of one text go together
+    more often than that: 小区 and 停车 are in 0.71 % of the orders, the product says 0.40 %, so
+    the guess errs towards the bitmap, whose cost depends less on it). At 10M orders the walk
+    for 小区 停车 passed ~140 rows for each match it counted: 70–95 ms (session 11)."""
+    _read_stats()
+    shares = sorted((_stats["freqs"].get(w, 0.0), w) for w in dict.fromkeys(words))
+    if len(shares) < 2 or shares[0][0] <= 0:
+        return None
+    rows = _stats["rows"]
+    rarest, word = shares[0]
+    joint = math.prod(share for share, _w in shares)
+    walk = min(need / joint, rows) * WALK_ROW_US
+    bitmap = rows * rarest * BITMAP_ENTRY_US + min(need * rarest / joint, rows * rarest) * RECHECK_ROW_US
+    return word if bitmap < walk else None
+
+
 def _is_common(words: list[str]) -> bool:
     matches = _matches_estimate(words)
     return matches >= COMMON and matches >= math.sqrt(WALK * _stats["rows"])
@@ -157,7 +186,8 @@ def count_matches(query: str, *, up_to: int | None) -> int | None:
     for words in 2.5–6.5 % of 10M orders) or, asked for the newest ids, walked them (31 s for a
     word in 0.4 %). The bitmap takes 6–19 ms for the benchmark's words under WALK_SHARE, and
     those above it are counted through the orders as before, 12–31 ms (docs/benchmarks.md,
-    session 11)."""
+    session 11), unless several such words are much rarer together: then from the rarest word's
+    bitmap where the statistics say that costs less than the walk (``_rarest_first``)."""
     q = (query or "").strip()
     if tokens.is_number(q):
         return None
@@ -166,9 +196,17 @@ def count_matches(query: str, *, up_to: int | None) -> int | None:
         return 0
     postgres = connection.vendor == "postgresql"
     if postgres and _share(words) >= WALK_SHARE:
-        return None
-    ids = matching_ids(words, walk=True)
-    sql, params = ids.sql, list(ids.params)
+        rarest = _rarest_first(words, up_to + 1) if up_to is not None else None
+        if rarest is None:
+            return None
+        # The rarest word's bitmap alone (OFFSET 0 keeps the planner from adding the others to
+        # the index condition), its rows tested for every word until up_to + 1 match.
+        sql = ("SELECT 1 FROM (SELECT doc FROM search_ordertext WHERE doc @@ %s::tsquery OFFSET 0) AS rarest "
+               "WHERE rarest.doc @@ %s::tsquery")
+        params: list[Any] = [tokens.tsquery([rarest]), tokens.tsquery(words)]
+    else:
+        ids = matching_ids(words, walk=True)
+        sql, params = ids.sql, list(ids.params)
     if up_to is not None:
         sql, params = f"{sql} LIMIT %s", [*params, up_to + 1]
     with transaction.atomic(), connection.cursor() as cursor:
