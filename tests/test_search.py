@@ -290,53 +290,92 @@ def test_the_count_is_the_lists_length_however_it_is_counted(city, noisy, monkey
     assert search.count_matches(merged.number, up_to=5) is None
 
 
-def test_several_common_words_are_counted_from_the_rarest_word_where_that_costs_less(monkeypatch):
-    """The cost model of ``_rarest_first``: the walk passes need / (the product of the words'
-    shares) rows; the bitmap reads the rarest word's matches and tests need × rarest / product."""
+def test_several_common_words_are_counted_from_the_bitmap_where_that_costs_less(monkeypatch):
+    """The cost model of ``_bitmap_is_cheaper``: the walk passes need / (the product of the
+    words' shares) rows; the bitmap reads the rarest word's matches and need rows."""
     from jiesu.search import selectors as search
 
     stats = {"at": 1e18, "rows": 10_000_000.0, "newest": 0, "oldest": 0,
-             "freqs": {"小区": 0.154, "停车": 0.0257, "物业": 0.065, "问题": 0.2, "垃圾": 0.05}}
+             "freqs": {"小区": 0.154, "停车": 0.0257, "物业": 0.065, "问题": 0.2}}
     monkeypatch.setattr(search, "_stats", stats)
     monkeypatch.setattr(search, "_read_stats", lambda: None)
-    # 小区 停车 at 10M: the walk ~1001 / 0.4 % = 253,000 rows (177 ms by the model), the bitmap
-    # 257,000 matches of 停车 (21 ms) and ~6,400 of them tested (9 ms).
-    assert search._rarest_first(["小区", "停车"], 1001) == "停车"
-    assert search._rarest_first(["停车", "小区", "停车"], 1001) == "停车"  # a word twice counts once
-    # Two very common words: the walk finds 1,001 of them together in ~33,000 rows.
-    assert search._rarest_first(["问题", "小区"], 1001) is None
-    # One word, or a word the statistics do not know (rare: its bitmap is the count already).
-    assert search._rarest_first(["停车"], 1001) is None
-    assert search._rarest_first(["停车", "没有的词"], 1001) is None
+    # 小区 停车 at 10M: the walk ~1001 / 0.4 % = 253,000 rows (134 ms by the model), the bitmap
+    # 257,000 entries of 停车 (39 ms) and 1,001 rows (3 ms).
+    assert search._bitmap_is_cheaper(["小区", "停车"], 1001)
+    assert search._bitmap_is_cheaper(["停车", "小区", "停车"], 1001)  # a word twice counts once
+    # 物业 has 650,000 entries (98 ms); the walk finds 1,001 of 小区 物业 in ~100,000 rows (53 ms).
+    assert not search._bitmap_is_cheaper(["小区", "物业"], 1001)
+    assert not search._bitmap_is_cheaper(["问题", "小区"], 1001)
+    # One word (WALK_SHARE decides), or a word the statistics do not know (rare: the bitmap
+    # is the count already).
+    assert not search._bitmap_is_cheaper(["停车"], 1001)
+    assert not search._bitmap_is_cheaper(["停车", "没有的词"], 1001)
     # A few matches are found by a short walk; the bitmap's cost does not shrink with them.
-    assert search._rarest_first(["小区", "停车"], 20) is None
+    assert not search._bitmap_is_cheaper(["小区", "停车"], 20)
     # The same query on a small database: the bitmap is small too.
     stats["rows"] = 10_000.0
-    assert search._rarest_first(["小区", "停车"], 20) == "停车"
+    assert search._bitmap_is_cheaper(["小区", "停车"], 20)
+
+
+def test_several_words_are_walked_only_if_common_together(monkeypatch):
+    from jiesu.search import selectors as search
+
+    monkeypatch.setattr(search, "_read_stats", lambda: None)
+    monkeypatch.setattr(search, "_stats", {"at": 1e18, "rows": 10_000_000.0, "newest": 0, "oldest": 0,
+                                           "freqs": {"小区": 0.154, "停车": 0.0259, "漏水": 0.0263}})
+    assert search._is_common(["停车"]) and search._is_common(["小区", "停车"])  # 0.4 % together: 40,000
+    assert search._joint_estimate(["停车", "漏水", "停车"]) == pytest.approx(0.0259 * 0.0263 * 10_000_000)
+    assert not search._is_common(["停车", "漏水"])  # 0.07 % together: 6,800, under sqrt(10 × 10M)
+    assert not search._is_common(["停车", "没有的词"])
+
+
+@pytest.mark.parametrize(("start", "stop"), [(0, 5), (0, 101), (3, 8), (12, 20)])
+@pytest.mark.parametrize("share", [0.03, 0.5])
+def test_words_that_seldom_meet_give_the_page_of_every_order(city, noisy, new_order, monkeypatch, start, stop, share):
+    """Each word common, the two together not (PostgreSQL: the page's newest ids are kept from
+    every match, not walked for); or common together (the walk): the same page either way."""
+    from jiesu.search import selectors as search
+
+    new_order(content="小区门口反映噪音")
+    new_order(content="小区的问题")
+    calltaker = city.actor("calltaker")
+    f = selectors.OrderFilter(q="噪音 问题")
+    expected = [o.number for o in list(selectors.order_list(calltaker, f))[start:stop]]
+    monkeypatch.setattr(search, "_read_stats", lambda: None)
+    monkeypatch.setattr(search, "_stats", {"at": None, "rows": 10_000_000.0, "newest": 0, "oldest": 0,
+                                           "freqs": {"噪音": share, "问题": share}})
+    asked = []
+    matching_ids = search.matching_ids
+    monkeypatch.setattr(search, "matching_ids", lambda *a, **k: asked.append(k.get("every_match")) or matching_ids(*a, **k))
+    page = selectors.order_page(calltaker, f, start=start, stop=stop)
+    assert [o.number for o in page] == expected
+    # 3 % each, 0.09 % together: 9,000 of 10M orders, under sqrt(10 × 10M); 50 % each: the walk.
+    assert asked == [connection.vendor == "postgresql" and share < 0.1]
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the walk and its statistics are PostgreSQL's")
 @pytest.mark.parametrize("up_to", [0, 2, 13, 100])
-def test_the_rarest_words_bitmap_counts_what_the_list_holds(city, noisy, orders, new_order, monkeypatch, up_to):
+def test_common_words_counted_from_the_bitmap_count_what_the_list_holds(city, noisy, new_order, monkeypatch, up_to):
     from jiesu.search import selectors as search
 
     new_order(content="小区门口反映噪音")  # 噪音 without 问题
     new_order(content="小区的问题")  # 问题 without 噪音
     monkeypatch.setattr(search, "_read_stats", lambda: None)
-    monkeypatch.setattr(search, "_stats", {"at": None, "rows": 10.0, "newest": 0, "oldest": 0,
+    monkeypatch.setattr(search, "_stats", {"at": None, "rows": 1000.0, "newest": 0, "oldest": 0,
                                            "freqs": {"噪音": 0.5, "问题": 0.3}})
-    chosen = []
-    rarest_first = search._rarest_first
-    monkeypatch.setattr(search, "_rarest_first", lambda words, need: chosen.append(rarest_first(words, need))
-                        or chosen[-1])
+    asked, cheaper = [], [True]
+    monkeypatch.setattr(search, "_bitmap_is_cheaper", lambda words, need: asked.append((words, need)) or cheaper[0])
     calltaker = city.actor("calltaker")
     f = selectors.OrderFilter(q="噪音 问题")
     length = len(selectors.order_list(calltaker, f))
     assert length >= 12
     assert search.count_matches("噪音 问题", up_to=up_to) == min(length, up_to + 1)
     assert selectors.order_count(calltaker, f, up_to=up_to) == min(length, up_to + 1)
-    assert chosen == ["问题", "问题"]
+    assert asked == [(["噪音", "问题"], up_to + 1)] * 2
     assert search.count_matches("噪音 问题", up_to=None) is None  # every match: through the orders
+    cheaper[0] = False
+    assert search.count_matches("噪音 问题", up_to=up_to) is None  # the walk: through the orders
+    assert selectors.order_count(calltaker, f, up_to=up_to) == min(length, up_to + 1)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="windows only on PostgreSQL")

@@ -35,17 +35,17 @@ WALK_SHARE = 0.02
 # GROW times, up to every order.
 SPARE = 2
 GROW = 4
-# What a capped count of several common words costs each way, per row, at 2M orders on this
-# machine (``EXPLAIN ANALYZE``, docs/benchmarks.md, session 13): walking the newest rows passes
-# ~0.7 µs a row; the GIN bitmap of one word takes ~0.08 µs a match of it; a row of that bitmap
-# read and tested for the other words ~1.4 µs. Only their ratios matter (``_rarest_first``).
-WALK_ROW_US = 0.7
-BITMAP_ENTRY_US = 0.08
-RECHECK_ROW_US = 1.4
+# What a capped count of several common words costs each way, per row, at 10M orders on this
+# machine (``EXPLAIN ANALYZE``, docs/benchmarks.md, session 13): walking the newest orders passes
+# ~0.53 µs a row; the GIN bitmap of the words costs ~0.15 µs a match of the rarest of them, and
+# ~3 µs for each row of the count read from the table. Only their ratios matter.
+WALK_ROW_US = 0.53
+BITMAP_ENTRY_US = 0.15
+HEAP_ROW_US = 3.0
 
 
 def matching_ids(words: list[str], *, walk: bool = False, newer_than: int | None = None,
-                 newest: int | None = None) -> RawSQL:
+                 newest: int | None = None, every_match: bool = False) -> RawSQL:
     """A subquery of the ids of the orders that contain every word.
 
     PostgreSQL: ``doc`` is the words' tsvector, stored (search migration 0002). By default the
@@ -61,7 +61,8 @@ def matching_ids(words: list[str], *, walk: bool = False, newer_than: int | None
     ``newest``: only the ``newest`` largest ids. The caller's page is then ``newest`` probes
     into the orders instead of a merge that read every order of the window (or a hash of every
     match) to keep the few that match; exact only where nothing else filters the orders
-    (``narrow``)."""
+    (``narrow``). With ``every_match`` (PostgreSQL) they are kept from every match the bitmap
+    finds, where PostgreSQL would walk the ids backwards: words that seldom meet."""
     after: list[Any] = [] if newer_than is None else [newer_than]
     first: list[Any] = [] if newest is None else [newest]
     if connection.vendor == "sqlite":
@@ -71,7 +72,9 @@ def matching_ids(words: list[str], *, walk: bool = False, newer_than: int | None
         return RawSQL(sql, [tokens.fts5_match(words), *after, *first])  # noqa: S611  constant SQL
     sql = "SELECT order_id FROM search_ordertext WHERE doc @@ %s::tsquery"
     sql += " AND order_id > %s" if after else ""
-    if first:
+    if first and every_match:
+        sql = f"SELECT order_id FROM ({sql} OFFSET 0) AS every_match ORDER BY order_id DESC LIMIT %s"  # noqa: S608  constant SQL
+    elif first:
         sql += " ORDER BY order_id DESC LIMIT %s"  # a LIMIT keeps the subquery whole, as OFFSET 0 does
     elif not walk:
         sql += " OFFSET 0"
@@ -119,30 +122,44 @@ def _share(words: list[str]) -> float:
     return matches / rows if rows else 0.0
 
 
-def _rarest_first(words: list[str], need: int) -> str | None:
-    """The rarest word of a query of several words the statistics know, when counting ``need``
-    of their orders from that word's GIN bitmap, testing each of its rows for the others, is
-    cheaper than walking the newest orders until ``need`` hold them all; else None.
+def _bitmap_is_cheaper(words: list[str], need: int) -> bool:
+    """Whether counting ``need`` orders that hold every word of a query of several words, each
+    in at least WALK_SHARE of the orders, costs less from the words' GIN bitmap than by walking
+    the newest orders until ``need`` of them hold every word.
 
-    The walk passes about ``need`` / (the words' joint share) rows; the statistics only know each
-    word's share, so the joint one is taken as their product (words of one text go together
-    more often than that: 小区 and 停车 are in 0.71 % of the orders, the product says 0.40 %, so
-    the guess errs towards the bitmap, whose cost depends less on it). At 10M orders the walk
-    for 小区 停车 passed ~140 rows for each match it counted: 70–95 ms (session 11)."""
+    The walk passes about ``need`` / (the words' joint share) rows; the bitmap reads about as
+    many entries as the rarest word has matches (GIN skips through the others' lists). The
+    statistics only know each word's share, so the joint one is taken as their product (words
+    of one text go together more often than that: 小区 and 停车 are in 0.73 % of the orders, the
+    product says 0.40 %, so the guess errs towards the bitmap; at 10M orders it takes 25–40 ms
+    there against 75–80 for the walk, which passes ~140 rows for each match it counts).
+    小区 物业 (1.5 % together, 物业 in 6.5 %) is walked: 650,000 entries of 物业 cost more."""
     _read_stats()
-    shares = sorted((_stats["freqs"].get(w, 0.0), w) for w in dict.fromkeys(words))
-    if len(shares) < 2 or shares[0][0] <= 0:
-        return None
+    shares = sorted(_stats["freqs"].get(w, 0.0) for w in dict.fromkeys(words))
+    if len(shares) < 2 or shares[0] <= 0:
+        return False
     rows = _stats["rows"]
-    rarest, word = shares[0]
-    joint = math.prod(share for share, _w in shares)
+    joint = math.prod(shares)
     walk = min(need / joint, rows) * WALK_ROW_US
-    bitmap = rows * rarest * BITMAP_ENTRY_US + min(need * rarest / joint, rows * rarest) * RECHECK_ROW_US
-    return word if bitmap < walk else None
+    bitmap = rows * shares[0] * BITMAP_ENTRY_US + need * HEAP_ROW_US
+    return bitmap < walk
+
+
+def _joint_estimate(words: list[str]) -> float:
+    """About how many orders contain every word, taking the words as independent: the product
+    of their shares times the orders (0 when the statistics do not know one of them)."""
+    _read_stats()
+    return math.prod(_stats["freqs"].get(w, 0.0) for w in dict.fromkeys(words)) * _stats["rows"]
 
 
 def _is_common(words: list[str]) -> bool:
+    """Whether the words' newest matches are found sooner by walking the newest orders than by
+    reading every match. Several words are only as common as they are together: two words each
+    in 2.6 % of 10M orders that never meet (停车 漏水 in the generated city) were walked through
+    every order, 4.7–5.6 s a page; by their product (0.07 %) they are read from the bitmap."""
     matches = _matches_estimate(words)
+    if len(set(words)) > 1:
+        matches = min(matches, _joint_estimate(words))
     return matches >= COMMON and matches >= math.sqrt(WALK * _stats["rows"])
 
 
@@ -167,7 +184,11 @@ def narrow(qs: QuerySet[WorkOrder], query: str, *, newer_than: int | None = None
     if newer_than is not None:
         return qs.filter(pk__gt=newer_than, pk__in=matching_ids(words, newer_than=newer_than, newest=newest))
     if newest is not None:
-        return qs.filter(pk__in=matching_ids(words, newest=newest))
+        # Several words that are common one by one but not together (``_is_common``): PostgreSQL
+        # would walk the ids backwards until ``newest`` orders hold them all, through every
+        # order when they never meet.
+        seldom = connection.vendor == "postgresql" and len(set(words)) > 1 and not _is_common(words)
+        return qs.filter(pk__in=matching_ids(words, newest=newest, every_match=seldom))
     walk = connection.vendor == "postgresql" and not qs.query.has_filters() and _is_common(words)
     return qs.filter(pk__in=matching_ids(words, walk=walk))
 
@@ -186,8 +207,8 @@ def count_matches(query: str, *, up_to: int | None) -> int | None:
     for words in 2.5–6.5 % of 10M orders) or, asked for the newest ids, walked them (31 s for a
     word in 0.4 %). The bitmap takes 6–19 ms for the benchmark's words under WALK_SHARE, and
     those above it are counted through the orders as before, 12–31 ms (docs/benchmarks.md,
-    session 11), unless several such words are much rarer together: then from the rarest word's
-    bitmap where the statistics say that costs less than the walk (``_rarest_first``)."""
+    session 11), unless several such words are much rarer together: then from the bitmap where
+    the statistics say that costs less than the walk (``_bitmap_is_cheaper``)."""
     q = (query or "").strip()
     if tokens.is_number(q):
         return None
@@ -195,18 +216,10 @@ def count_matches(query: str, *, up_to: int | None) -> int | None:
     if not words:
         return 0
     postgres = connection.vendor == "postgresql"
-    if postgres and _share(words) >= WALK_SHARE:
-        rarest = _rarest_first(words, up_to + 1) if up_to is not None else None
-        if rarest is None:
-            return None
-        # The rarest word's bitmap alone (OFFSET 0 keeps the planner from adding the others to
-        # the index condition), its rows tested for every word until up_to + 1 match.
-        sql = ("SELECT 1 FROM (SELECT doc FROM search_ordertext WHERE doc @@ %s::tsquery OFFSET 0) AS rarest "
-               "WHERE rarest.doc @@ %s::tsquery")
-        params: list[Any] = [tokens.tsquery([rarest]), tokens.tsquery(words)]
-    else:
-        ids = matching_ids(words, walk=True)
-        sql, params = ids.sql, list(ids.params)
+    if postgres and _share(words) >= WALK_SHARE and not (up_to is not None and _bitmap_is_cheaper(words, up_to + 1)):
+        return None
+    ids = matching_ids(words, walk=True)
+    sql, params = ids.sql, list(ids.params)
     if up_to is not None:
         sql, params = f"{sql} LIMIT %s", [*params, up_to + 1]
     with transaction.atomic(), connection.cursor() as cursor:
