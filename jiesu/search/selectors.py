@@ -122,6 +122,13 @@ def _share(words: list[str]) -> float:
     return matches / rows if rows else 0.0
 
 
+def _joint_estimate(words: list[str]) -> float:
+    """About how many orders contain every word, taking the words as independent: the product
+    of their shares times the orders (0 when the statistics do not know one of them)."""
+    _read_stats()
+    return math.prod(_stats["freqs"].get(w, 0.0) for w in dict.fromkeys(words)) * _stats["rows"]
+
+
 def _bitmap_is_cheaper(words: list[str], need: int) -> bool:
     """Whether counting ``need`` orders that hold every word of a query of several words, each
     in at least WALK_SHARE of the orders, costs less from the words' GIN bitmap than by walking
@@ -134,22 +141,12 @@ def _bitmap_is_cheaper(words: list[str], need: int) -> bool:
     product says 0.40 %, so the guess errs towards the bitmap; at 10M orders it takes 25–40 ms
     there against 75–80 for the walk, which passes ~140 rows for each match it counts).
     小区 物业 (1.5 % together, 物业 in 6.5 %) is walked: 650,000 entries of 物业 cost more."""
-    _read_stats()
-    shares = sorted(_stats["freqs"].get(w, 0.0) for w in dict.fromkeys(words))
-    if len(shares) < 2 or shares[0] <= 0:
+    joint, rows = _joint_estimate(words), _stats["rows"]
+    if len(set(words)) < 2 or joint <= 0:
         return False
-    rows = _stats["rows"]
-    joint = math.prod(shares)
-    walk = min(need / joint, rows) * WALK_ROW_US
-    bitmap = rows * shares[0] * BITMAP_ENTRY_US + need * HEAP_ROW_US
+    walk = min(need * rows / joint, rows) * WALK_ROW_US
+    bitmap = _matches_estimate(words) * BITMAP_ENTRY_US + need * HEAP_ROW_US
     return bitmap < walk
-
-
-def _joint_estimate(words: list[str]) -> float:
-    """About how many orders contain every word, taking the words as independent: the product
-    of their shares times the orders (0 when the statistics do not know one of them)."""
-    _read_stats()
-    return math.prod(_stats["freqs"].get(w, 0.0) for w in dict.fromkeys(words)) * _stats["rows"]
 
 
 def _is_common(words: list[str]) -> bool:
