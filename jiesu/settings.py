@@ -98,6 +98,24 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# A call to the API that brings its own credentials (an ``Authorization`` header: the bearer
+# token decides who calls, never a session cookie; jiesu.api.auth) runs through MIDDLEWARE less
+# what serves only a browser's session (jiesu.wsgi; issue 8: about a tenth of an acknowledged
+# order's CPU in the web worker). Security, language, the common checks and every response
+# header are the same as for any request.
+API_CALL_SKIPS_MIDDLEWARE = {
+    "whitenoise.middleware.WhiteNoiseMiddleware": "static files are never under /api/",
+    "django.contrib.sessions.middleware.SessionMiddleware": "the token says who calls, not a session",
+    "django.middleware.csrf.CsrfViewMiddleware": "a browser never adds the Authorization header by itself, "
+                                                 "so a forged cross-site request cannot carry it",
+    "django.contrib.auth.middleware.AuthenticationMiddleware": "request.user is the session's user; "
+                                                               "the API reads request.auth",
+    "django.contrib.messages.middleware.MessageMiddleware": "no page shows the messages",
+    "django_htmx.middleware.HtmxMiddleware": "htmx calls come from desk pages, with their session",
+    "axes.middleware.AxesMiddleware": "it answers a locked-out password sign-in; a token signs nobody in",
+}
+API_CALL_MIDDLEWARE = [m for m in MIDDLEWARE if m not in API_CALL_SKIPS_MIDDLEWARE]
+
 ROOT_URLCONF = "jiesu.urls"
 WSGI_APPLICATION = "jiesu.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
@@ -316,6 +334,10 @@ CONTENT_SECURITY_POLICY = {
 JIESU = {
     # 回访: how many unanswered callback attempts close an order as "requester unreachable".
     "CALLBACK_MAX_ATTEMPTS": int(os.environ.get("JIESU_CALLBACK_MAX_ATTEMPTS", "3")),
+    # Seconds a process keeps the user and grants of an API token it accepted, instead of
+    # reading them for every call (0: read every time). A revocation saved elsewhere reaches
+    # this process within them (jiesu.accounts.token_memory).
+    "TOKEN_CACHE_SECONDS": float(os.environ.get("JIESU_TOKEN_CACHE_SECONDS", "5")),
     # Smart dispatch: seconds between a process's checks for a changed catalogue or model.
     "TRIAGE_REFRESH_SECONDS": float(os.environ.get("JIESU_TRIAGE_REFRESH_SECONDS", "5")),
     # Triage (and auto-dispatch) a new order inside intake's transaction, from the order in

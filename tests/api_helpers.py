@@ -6,8 +6,10 @@ import json
 from typing import Any
 
 from django.test import Client
+from django.test.client import ClientHandler
 
 from jiesu.accounts.models import ApiToken
+from jiesu.api.handler import ApiCallMiddleware
 from jiesu.orders.models import Event, Requester, WorkOrder
 from tests.conftest import City
 
@@ -30,10 +32,24 @@ GOOD_ORDER: dict[str, Any] = {
 }
 
 
+class ApiCallClientHandler(ApiCallMiddleware, ClientHandler):
+    pass
+
+
+class ApiCallClient(Client):
+    """The test client of a call with an Authorization header: its middleware is the chain
+    ``jiesu.wsgi`` gives such a call in production (jiesu.api.handler)."""
+
+    def __init__(self, **defaults: Any) -> None:
+        super().__init__(**defaults)
+        self.handler = ApiCallClientHandler(enforce_csrf_checks=False)
+
+
 class Api:
     def __init__(self, city: City) -> None:
         self.city = city
         self.client = Client()
+        self.token_client = ApiCallClient()
         self._tokens: dict[str, str] = {}
 
     def token(self, username: str) -> str:
@@ -60,10 +76,12 @@ class Api:
         if lang:
             all_headers["Accept-Language"] = lang
         url = path if path.startswith("/") else f"{BASE}/{path}"
+        # As jiesu.wsgi routes it: a call with credentials skips the browser-session middleware.
+        client = self.token_client if "Authorization" in all_headers and url.startswith("/api/") else self.client
         if method == "GET":
-            return self.client.get(url, query or {}, headers=all_headers)
+            return client.get(url, query or {}, headers=all_headers)
         body = raw if raw is not None else ("" if data is None else json.dumps(data))
-        return getattr(self.client, method.lower())(url, body, content_type="application/json", headers=all_headers)
+        return getattr(client, method.lower())(url, body, content_type="application/json", headers=all_headers)
 
     def get(self, path: str, **kw: Any):
         return self.call("GET", path, **kw)

@@ -32,9 +32,11 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 def _test_settings(settings):
     from django.core.cache import cache
 
+    from jiesu.accounts.token_memory import TOKENS
     from jiesu.integrations.selectors import forget_active_subscriptions
 
     cache.clear()  # hotspot clusters cached by an earlier test (ids repeat after rollbacks)
+    TOKENS.forget_all()  # tokens an earlier test's rolled-back users were accepted with
     forget_active_subscriptions()  # an earlier test's subscriptions were rolled back without a signal
     # Password hashing is deliberately slow; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

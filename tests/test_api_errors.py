@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jiesu.accounts.models import ApiToken
+from jiesu.accounts.token_memory import TOKENS
 from jiesu.orders.models import WorkOrder
 from tests.api_helpers import GOOD_ORDER, Api, counts
 
@@ -260,12 +261,41 @@ def test_no_or_bad_credentials_are_401(api, city):
 def test_a_revoked_token_or_an_inactive_user_is_401(api, city):
     token = api.token("calltaker")
     assert api.get("orders").status_code == 200
-    ApiToken.objects.update(revoked_at=timezone.now())
+    # Revoked through the model (the admin's form): this process forgets it at once.
+    row = ApiToken.objects.get()
+    row.revoked_at = timezone.now()
+    row.save()
     refused(api.get("orders"), 401, "unauthenticated")
     ApiToken.objects.update(revoked_at=None)
+    TOKENS.forget_all()
+    assert api.get("orders").status_code == 200
     city.users["calltaker"].is_active = False
     city.users["calltaker"].save()
     refused(Client().get("/api/v1/orders", headers={"Authorization": f"Bearer {token}"}), 401, "unauthenticated")
+
+
+def test_a_token_revoked_by_another_process_is_refused_within_the_cache_seconds(api, settings, monkeypatch):
+    """No signal reaches this process when another one revokes a token (here: an UPDATE, which
+    sends none): the token's rows are remembered for TOKEN_CACHE_SECONDS, then read again."""
+    settings.JIESU = {**settings.JIESU, "TOKEN_CACHE_SECONDS": 5}
+    now = [1000.0]
+    monkeypatch.setattr(TOKENS, "clock", lambda: now[0])
+    assert api.get("orders").status_code == 200
+    ApiToken.objects.update(revoked_at=timezone.now())
+    now[0] += 4.9
+    assert api.get("orders").status_code == 200
+    now[0] += 0.2
+    refused(api.get("orders"), 401, "unauthenticated")
+    ApiToken.objects.update(revoked_at=None)
+    assert api.get("orders").status_code == 200  # a refused token was never remembered
+
+
+def test_with_no_cache_seconds_every_call_reads_the_token(api, settings):
+    settings.JIESU = {**settings.JIESU, "TOKEN_CACHE_SECONDS": 0}
+    assert api.get("orders").status_code == 200
+    ApiToken.objects.update(revoked_at=timezone.now())
+    refused(api.get("orders"), 401, "unauthenticated")
+    assert len(TOKENS) == 0
 
 
 def test_the_401_message_is_translated(api):

@@ -43,7 +43,7 @@ class BearerToken(HttpBearer):
         return self.authenticate(request, token.strip())
 
     def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
-        actor = Actor.of_token(token) if len(token) <= 256 else None
+        actor = Actor.of_token(token, remembered=True) if len(token) <= 256 else None
         if actor is None:
             raise Unauthenticated(_("This API token is unknown or has been revoked."))
         return actor
