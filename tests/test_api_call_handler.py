@@ -14,7 +14,7 @@ from django.db import close_old_connections
 from django.test import Client, RequestFactory
 
 from jiesu import wsgi
-from jiesu.accounts.models import Membership, Role
+from jiesu.accounts.models import ApiToken, Membership, Role
 from jiesu.accounts.token_memory import TOKENS
 from jiesu.api.handler import ApiCallHandler, is_api_call
 from jiesu.orders.models import WorkOrder
@@ -48,10 +48,8 @@ def call(app: Any, method: str, path: str, body: dict | None = None, *, headers:
     return answer["status"], answer["headers"], content
 
 
-def token(api_city, username: str = "calltaker") -> str:
-    from jiesu.accounts.models import ApiToken
-
-    return ApiToken.issue(user=api_city.users[username])[1]
+def token(city, username: str = "calltaker") -> str:
+    return ApiToken.issue(user=city.users[username])[1]
 
 
 def test_the_api_chain_is_the_full_chain_less_the_named_middleware():
