@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from jiesu.api.routes import api
 from jiesu.followup import views_public as followup_public
@@ -17,6 +19,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages that name no icon (the admin, the API's docs).
+    path("favicon.ico", RedirectView.as_view(url=static("jiesu/favicon.svg"), permanent=True), name="favicon"),
     path("api/v1/", api.urls),
     path("open311/v2/", include("jiesu.open311.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -79,6 +79,7 @@ def _may(world: World, role: str, kind: str) -> bool:
 
 ROUTES: dict[str, str] = {
     "healthz": PUBLIC,
+    "favicon": PUBLIC,
     "set_language": PUBLIC,  # sets a language cookie; no data, nothing to limit
     "portal:home": PUBLIC,
     "portal:submit": PUBLIC_WRITE,

@@ -176,3 +176,15 @@ def test_large_text_toggle_without_javascript(en, city):
     assert 'class="large-text"' in html and 'aria-pressed="true"' in html
     response = en.post(reverse("portal:large_text"), {"next": "https://evil.example/"})
     assert response.url == reverse("portal:home") and response.cookies["jiesu_large"].value == "0"
+
+
+def test_every_page_names_its_icon_and_favicon_ico_leads_to_it(en, city):
+    html = en.get(reverse("portal:home")).content.decode()
+    icon = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', html)
+    assert icon, "the base template names the icon"
+    # Pages that name no icon (the admin, the API's docs) make the browser ask for /favicon.ico.
+    response = en.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"] == icon.group(1)
+    served = en.get(icon.group(1))
+    assert served.status_code == 200 and served["Content-Type"].startswith("image/svg+xml")
+    assert b"<svg" in b"".join(served.streaming_content)

@@ -11,6 +11,9 @@ R = Role
 # Booking on a caller's behalf (the call-taker at the desk, outreach staff on site).
 BOOK_FOR_OTHERS = frozenset({R.CALL_TAKER, R.DISPATCHER, R.SUPERVISOR, R.OUTREACH, R.SERVICE_STAFF})
 STATS = frozenset({R.ANALYST, R.SUPERVISOR, R.SERVICE_STAFF, R.OUTREACH, R.UNIT_LEAD})
+# A specialised hotline's queue (12309, 12348…) is the centre's work: recording its calls and
+# dispatching them to the hotline's units, as on the 12345 desk.
+HOTLINE_DESK = frozenset({R.CALL_TAKER, R.DISPATCHER, R.SUPERVISOR})
 
 
 def _reaches(actor: Actor, unit: Unit, roles: frozenset[str]) -> bool:
@@ -37,6 +40,11 @@ def may_run_outreach(actor: Actor, unit: Unit) -> bool:
 def may_file(actor: Actor, court: Unit) -> bool:
     """Take and decide circuit filings of this court."""
     return _reaches(actor, court, frozenset({R.SERVICE_STAFF, R.OUTREACH, R.UNIT_LEAD}))
+
+
+def may_take_hotline_calls(actor: Actor) -> bool:
+    """Open a specialised hotline's queue: record its calls, dispatch them, print the slips."""
+    return actor.has_role(*HOTLINE_DESK)
 
 
 def may_see_stats(actor: Actor) -> bool:

@@ -14,6 +14,7 @@ from jiesu.accounts.policy import Actor
 from jiesu.deadlines import services as deadlines
 from jiesu.deadlines.calendar import SHANGHAI
 from jiesu.orders.models import WorkOrder
+from jiesu.org.models import Unit, UnitKind
 from jiesu.services import opening
 from jiesu.services.models import (
     HOLDING,
@@ -26,7 +27,7 @@ from jiesu.services.models import (
     OutreachEvent,
     ServicePoint,
 )
-from jiesu.services.policy import _reaches
+from jiesu.services.policy import _reaches, may_file
 
 BOOKING_DAYS = 60  # how far ahead the public may book
 
@@ -143,6 +144,11 @@ def day_list(point_ids: list[int], day: dt.date) -> QuerySet[Booking]:
     start = dt.datetime.combine(day, dt.time.min, tzinfo=SHANGHAI)
     return (Booking.objects.filter(point_id__in=point_ids, start__gte=start, start__lt=start + dt.timedelta(days=1))
             .select_related("point", "matter", "window").order_by("start", "id"))
+
+
+def courts_for(actor: Actor) -> list[Unit]:
+    """The courts whose circuit filings ``actor`` may take (none: the filing screen is not theirs)."""
+    return [c for c in Unit.objects.filter(kind=UnitKind.COURT, is_active=True) if may_file(actor, c)]
 
 
 def events_for(actor: Actor) -> QuerySet[OutreachEvent]:

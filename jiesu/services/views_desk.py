@@ -19,7 +19,7 @@ from jiesu.desk.views.common import actor_of, page, staff_required
 from jiesu.services import actions, exports, selectors, stats
 from jiesu.services.errors import DomainError
 from jiesu.services.models import OUTCOMES, BookingStatus, Hotline, Window
-from jiesu.services.policy import may_book_for_others, may_see_stats, may_use_desk
+from jiesu.services.policy import may_book_for_others, may_see_stats, may_take_hotline_calls, may_use_desk
 from jiesu.services.views_public import _date, attempt_booking
 
 SCREEN = "services"
@@ -37,7 +37,9 @@ def home(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     return page(request, "services/desk_home.html", {
         "points": selectors.my_points(actor), "book": may_book_for_others(actor), "stats": may_see_stats(actor),
-        "hotlines": list(Hotline.objects.all()),
+        # Only the screens this actor may open: a tile that leads to "forbidden" wastes a click.
+        "filing": bool(selectors.courts_for(actor)),
+        "hotlines": list(Hotline.objects.all()) if may_take_hotline_calls(actor) else [],
     }, screen=SCREEN)
 
 

@@ -32,7 +32,7 @@ from jiesu.services.models import (
     OutreachEvent,
     OutreachKind,
 )
-from jiesu.services.policy import may_file, may_run_outreach
+from jiesu.services.policy import may_file, may_run_outreach, may_take_hotline_calls
 from jiesu.services.views_desk import SCREEN, _gate
 from jiesu.services.views_public import _date, _int
 
@@ -63,7 +63,8 @@ def outreach(request: HttpRequest) -> HttpResponse:
     events = list(selectors.events_for(actor)[:100])
     figures = selectors.outreach_stats([e.pk for e in events])
     return page(request, "services/desk_outreach.html", {
-        "rows": [(e, figures[e.pk]) for e in events], "units": units, "kinds": OutreachKind.choices,
+        # The centre sees every event's figures; only those who run an event open its entry page.
+        "rows": [(e, figures[e.pk], may_run_outreach(actor, e.unit)) for e in events], "units": units, "kinds": OutreachKind.choices,
         "form": form, "error": error,
     }, screen=SCREEN, status=status)
 
@@ -101,8 +102,7 @@ def outreach_worker(request: HttpRequest) -> HttpResponse:
 
 
 def _courts(request: HttpRequest) -> list[Unit]:
-    actor = actor_of(request)
-    return [c for c in Unit.objects.filter(kind=UnitKind.COURT, is_active=True) if may_file(actor, c)]
+    return selectors.courts_for(actor_of(request))
 
 
 @require_http_methods(["GET", "POST"])
@@ -216,7 +216,7 @@ def receipts(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 def _hotline(request: HttpRequest, code: str) -> Hotline:
     hotline = get_object_or_404(Hotline.objects.select_related("owner"), code=code)
-    if not actor_of(request).has_role("call_taker", "dispatcher", "supervisor"):
+    if not may_take_hotline_calls(actor_of(request)):
         raise PermissionDenied
     return hotline
 
