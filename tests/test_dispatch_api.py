@@ -80,6 +80,38 @@ def test_bad_text_is_an_explicit_unknown(api, payload, code):
     assert body["routing"] is None and body["confidence"] == 0
 
 
+@pytest.mark.parametrize("payload,zh,en", [
+    ({"text": ""}, "内容为空。", "The text is empty."),
+    ({"text": "路灯坏了" * 25_000}, "内容超过 5000 个字。", "The text is longer than 5000 characters."),
+    ({"text": "路灯坏了", "address": "上海市浦东新区世纪大道1号"}, "地址不在本市范围内（上海）。",
+     "The address is outside the city (上海)."),
+])
+def test_problems_are_said_in_the_callers_language(api, payload, zh, en):
+    assert api.post("triage", payload, lang="zh-hans").json()["errors"][0]["message"] == zh
+    assert api.post("triage", payload, lang="en").json()["errors"][0]["message"] == en
+
+
+def test_the_referral_reason_is_said_in_the_callers_language(api):
+    text = {"text": "楼道里燃气泄漏了", "address": "朝阳区"}
+    assert api.post("triage", text, lang="zh-hans").json()["referral"]["reason"] == "属于 119 紧急事项，应立即转接来电人（第十一条）。"
+    assert api.post("triage", text, lang="en").json()["referral"]["reason"] == (
+        "An emergency for 119: refer the caller at once (Art. 11).")
+    warning = api.post("triage", {"text": "路灯\u0007坏了"}, lang="zh-hans").json()["warnings"][0]
+    assert warning == {"code": "control_characters", "message": "已去除内容中的控制字符。"}
+
+
+def test_lat_and_long_as_open311_spells_them(api, city):
+    city.sanlitun.boundary = {"type": "Polygon", "coordinates": [[[116.44, 39.92], [116.46, 39.92], [116.46, 39.94],
+                                                                 [116.44, 39.94], [116.44, 39.92]]]}
+    city.sanlitun.save()
+    short = api.post("triage", {"text": LAMP, "lat": 39.9301, "long": 116.4501}).json()
+    full = api.post("triage", {"text": LAMP, "latitude": 39.9301, "longitude": 116.4501}).json()
+    assert short["location"]["source"] == full["location"]["source"] == "coordinates"
+    assert short["location"]["street"]["name"] == "三里屯街道"
+    assert api.post("triage", {"text": LAMP, "lat": 39.93}).status_code == 422  # both or neither
+    assert api.post("triage", {"text": LAMP, "lat": 91, "long": 116.45}).status_code == 422
+
+
 def test_control_characters_are_a_warning(api):
     body = api.post("triage", {"text": "路灯\u0007坏了\u200b\u202e", "address": "朝阳区\u0001三里屯"}).json()
     assert body["ok"] and [w["code"] for w in body["warnings"]] == ["control_characters"]

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from jiesu.accounts.policy import Action, can
 from jiesu.api.auth import actor_of
@@ -28,8 +28,9 @@ ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 422)}
 class TriageIn(In):
     text: Text = Field(..., description="what the requester said (up to 5,000 characters are triaged)")
     address: Text = ""
-    latitude: float | None = None
-    longitude: float | None = None
+    # ``lat``/``long`` as Open311 (and the smart-dispatch issue) spell them, or in full.
+    latitude: float | None = Field(None, validation_alias=AliasChoices("latitude", "lat"))
+    longitude: float | None = Field(None, validation_alias=AliasChoices("longitude", "long"))
     coordinate_system: Literal["wgs84", "gcj02", "bd09"] = Field(
         "wgs84", description="of latitude/longitude; GCJ-02 (most Chinese maps) and BD-09 (Baidu) are converted")
     phone: Text = ""
@@ -98,8 +99,50 @@ class RoutingOut(Schema):
 
 
 class Problem(Schema):
-    code: str
-    message: str
+    code: str = Field(..., description="empty | no_chinese | too_long | outside_city | internal (errors); "
+                                       "control_characters | address_too_long (warnings)")
+    message: str = Field(..., description="in the caller's language (Accept-Language)")
+
+
+# The engine's problems and referral reasons are English for logs and the command line; the API
+# says them in its caller's language, by code, with the values the engine passes along.
+PROBLEMS = {
+    "empty": _("The text is empty."),
+    "no_chinese": _("The text has no Chinese in it."),
+    "too_long": _("The text is longer than %(limit)s characters."),
+    "outside_city": _("The address is outside the city (%(place)s)."),
+    "internal": _("Triage failed; the order waits for a dispatcher."),
+    "control_characters": _("Control characters were removed from the text."),
+    "address_too_long": _("Only the first %(limit)s characters of the address were read."),
+}
+# 北京市接诉即办工作条例 (2021), Art. 11: what the hotline refers elsewhere or does not take.
+REFERRAL_REASONS = {
+    "emergency": _("An emergency for %(to)s: refer the caller at once (Art. 11)."),
+    "legal_process": _("A matter for litigation, arbitration, reconsideration, discipline or petition (Art. 11)."),
+    "secret": _("It concerns state secrets, trade secrets or another person's private data (Art. 11)."),
+    "unlawful": _("The request is unlawful or against public order (Art. 11)."),
+    "no_duty": _("It is outside every unit's duty (Art. 11)."),
+}
+
+
+def _say(problem: dict[str, Any]) -> dict[str, str]:
+    template = PROBLEMS.get(problem.get("code", ""))
+    if template is None:
+        return {"code": problem.get("code", ""), "message": problem.get("message", "")}
+    try:
+        return {"code": problem["code"], "message": str(template) % (problem.get("params") or {})}
+    except (KeyError, TypeError, ValueError):
+        return {"code": problem["code"], "message": problem.get("message", "")}
+
+
+def in_callers_language(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` (a ``TriageResult.to_dict()``) with its problems and referral reason translated."""
+    body["errors"] = [_say(e) for e in body.get("errors", [])]
+    body["warnings"] = [_say(w) for w in body.get("warnings", [])]
+    referral = body.get("referral")
+    if referral and referral.get("outcome") in REFERRAL_REASONS:
+        referral["reason"] = str(REFERRAL_REASONS[referral["outcome"]]) % {"to": referral.get("referred_to") or ""}
+    return body
 
 
 class TriageOut(Schema):
@@ -137,7 +180,7 @@ def triage(request: HttpRequest, payload: TriageIn) -> dict[str, Any]:
             raise InvalidInput(_("Coordinates are out of range."), field="latitude")
         lat, lng = to_wgs84(lat, lng, payload.coordinate_system)
     result = services.suggest(payload.text, payload.address, latitude=lat, longitude=lng, channel=payload.channel)
-    body = result.to_dict()
+    body = in_callers_language(result.to_dict())
     if payload.with_duplicates and result.ok:
         rows = services.duplicate_candidates(actor, payload.text[:5000], area_code=result.location.code)
         body["duplicates"] = [

@@ -212,8 +212,8 @@ class CategoryResult:
 @dataclass
 class TriageResult:
     ok: bool
-    errors: list[dict[str, str]] = field(default_factory=list)
-    warnings: list[dict[str, str]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
     type: Scored = field(default_factory=lambda: Scored(None))
     urgency: UrgencyResult = field(default_factory=lambda: UrgencyResult(None))
     referral: dict[str, Any] | None = None
@@ -278,8 +278,10 @@ class TriageResult:
         }
 
 
-def _err(code: str, message: str) -> dict[str, str]:
-    return {"code": code, "message": message}
+def _err(code: str, message: str, **params: Any) -> dict[str, Any]:
+    """A problem: a stable ``code``, an English ``message`` for logs and the command line, and the
+    ``params`` its message names, so that an interface can say it in its user's language."""
+    return {"code": code, "message": message, "params": params}
 
 
 def clean(text: Any) -> tuple[str, bool]:
@@ -428,7 +430,7 @@ class Triage:
     def _run(self, given: TriageInput, result: TriageResult) -> None:
         raw = given.text if isinstance(given.text, str) else ("" if given.text is None else str(given.text))
         if len(raw) > self.max_text:
-            result.errors.append(_err("too_long", f"the text is longer than {self.max_text} characters"))
+            result.errors.append(_err("too_long", f"the text is longer than {self.max_text} characters", limit=self.max_text))
             return
         text, removed = clean(raw)
         address, removed_addr = clean((given.address or "")[: MAX_ADDRESS * 4])
@@ -436,7 +438,7 @@ class Triage:
             result.warnings.append(_err("control_characters", "control characters were removed"))
         if len(address) > MAX_ADDRESS:
             result.warnings.append(_err("address_too_long", f"only the first {MAX_ADDRESS} characters of the "
-                                                             "address were read"))
+                                                             "address were read", limit=MAX_ADDRESS))
             address = address[:MAX_ADDRESS]
         text_ok = True
         if not text:
@@ -461,7 +463,7 @@ class Triage:
             loc.status, loc.confidence, loc.source = "found", confidence, "given"
         result.location = loc
         if loc.status == "outside":
-            result.errors.append(_err("outside_city", f"the address is outside the city ({loc.outside})"))
+            result.errors.append(_err("outside_city", f"the address is outside the city ({loc.outside})", place=loc.outside))
         if not text_ok:
             return
 
