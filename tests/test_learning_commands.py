@@ -73,6 +73,13 @@ def test_train_classify_evaluate_csv(labelled, tmp_path, settings):
     assert data["folds"] == 3 and data["macro_f1"] > 0.8 and data["model_settings_from"].startswith("demo ")
     out = run("evaluate", "--model", "demo", "--stored", "--file", str(labelled), "--text", "内容", "--label", "类别")
     assert "fixed model" in out
+    # a category used twice in the history is left out of 3-fold cross-validation, and said so
+    with open(labelled, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))[1:]
+    rare = write_csv(tmp_path / "rare.csv", ["subject", "内容", "类别"],
+                     rows + [("x", "井盖丢了很危险", "井盖"), ("y", "井盖被偷了", "井盖")])
+    out = run("evaluate", "--model", "demo", "--file", str(rare), "--text", "内容", "--label", "类别", "--folds", "3")
+    assert "3-fold" in out and "left out: 1 label with fewer texts than folds (2 texts): 井盖 (2)" in out
 
 
 def test_xlsx_and_joined_columns(tmp_path):

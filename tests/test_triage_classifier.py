@@ -135,8 +135,12 @@ def test_cross_validation_report_is_json():
         assert key in r
     assert set(r["per_class"]) == set(labels)
     assert sum(map(sum, r["confusion"]["matrix"])) == len(texts)
-    with pytest.raises(ValueError, match="at least two texts"):
-        cross_validate(texts + ["孤单的一条"], labels + ["孤单"], folds=3)
+    # A label rarer than the folds is left out and named; the other labels keep their 3 folds.
+    rare = cross_validate(texts + ["孤单的一条", "孤单的两条"], labels + ["孤单", "孤单"], folds=3)
+    assert rare["folds"] == 3 and rare["left_out"] == {"孤单": 2} and rare["n"] == len(texts)
+    assert "孤单" not in rare["per_class"] and r["left_out"] == {}
+    with pytest.raises(ValueError, match="at least two labels with 3 texts"):
+        cross_validate(texts[:2] + ["孤单的一条"], [labels[0], labels[0], "孤单"], folds=3)
 
 
 def test_metrics_and_threshold():

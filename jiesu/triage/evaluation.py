@@ -104,19 +104,26 @@ def _timed_predict(model: TextClassifier, texts: Sequence[str]) -> tuple[list[st
 def cross_validate(texts: Sequence[str], labels: Sequence[str], *, folds: int = 5,
                    factory: Factory = TextClassifier, seed: int = 0, unlabelled: Sequence[str] = (),
                    precision_target: float = 0.97) -> dict[str, Any]:
-    """Stratified k-fold: every text is predicted once by a model that never saw it. Folds are
-    reduced to the size of the smallest class; a class with one text makes this impossible."""
+    """Stratified k-fold: every text is predicted once by a model that never saw it.
+
+    A label with fewer than ``folds`` texts cannot be in every fold: its texts are left out and
+    named in ``left_out`` (label → texts), rather than cutting every label's folds down to the
+    rarest one's count — a centre's history always has a few categories used two or three times,
+    and they should not turn a 5-fold evaluation into a 2-fold one."""
     texts = list(texts)
     y = np.array([str(v) for v in labels], dtype=object)
     if len(texts) != len(y):
         raise ValueError(f"{len(texts)} texts but {len(y)} labels")
-    _classes, counts = np.unique(y, return_counts=True)
-    if len(counts) < 2:
-        raise ValueError("need at least two labels")
-    k = min(folds, int(counts.min()))
-    if k < 2:
-        rare = [str(c) for c, n in zip(_classes, counts, strict=True) if n < 2]
-        raise ValueError(f"every label needs at least two texts for cross-validation: {', '.join(rare[:5])}")
+    if folds < 2:
+        raise ValueError("need at least two folds")
+    classes, counts = np.unique(y, return_counts=True)
+    left_out = {str(c): int(n) for c, n in zip(classes, counts, strict=True) if n < folds}
+    if left_out:
+        keep = [i for i, label in enumerate(y) if label not in left_out]
+        texts, y = [texts[i] for i in keep], y[keep]
+    if len(classes) - len(left_out) < 2:
+        raise ValueError(f"need at least two labels with {folds} texts or more each for {folds}-fold cross-validation")
+    k = folds
     pred = np.empty(len(y), dtype=object)
     conf = np.zeros(len(y))
     fold_f1, fold_acc, train_s, predict_s = [], [], [], 0.0
@@ -130,7 +137,7 @@ def cross_validate(texts: Sequence[str], labels: Sequence[str], *, folds: int = 
         pred[test], conf[test] = p, c
         fold_f1.append(f1_score(list(y[test]), p, average="macro", zero_division=0))
         fold_acc.append(accuracy_score(list(y[test]), p))
-    out = {"mode": f"{k}-fold stratified cross-validation", "folds": k}
+    out: dict[str, Any] = {"mode": f"{k}-fold stratified cross-validation", "folds": k, "left_out": left_out}
     out.update(metrics(list(y), list(pred), list(conf), precision_target=precision_target))
     out.update({
         "macro_f1_folds": [round(float(v), 4) for v in fold_f1],

@@ -64,6 +64,12 @@ class Command(BaseCommand):
     def _print(self, r: dict[str, Any]) -> None:
         w = self.stdout.write
         w(f"{r['mode']} on {r['n']} texts ({r['file']})")
+        if r.get("left_out"):
+            rare = sorted(r["left_out"].items(), key=lambda kv: (-kv[1], kv[0]))
+            names = ", ".join(f"{label} ({n})" for label, n in rare[:10]) + (" …" if len(rare) > 10 else "")
+            n = sum(r["left_out"].values())
+            w(f"left out: {len(rare)} label{'s' if len(rare) > 1 else ''} with fewer texts than folds "
+              f"({n} text{'s' if n > 1 else ''}): {names}")
         w(f"macro-F1 {r['macro_f1']:.4f}   accuracy {r['accuracy']:.4f}"
           + (f"   (folds: {', '.join(f'{v:.4f}' for v in r['macro_f1_folds'])})" if "macro_f1_folds" in r else ""))
         if "train_seconds_per_fold" in r:
