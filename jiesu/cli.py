@@ -27,7 +27,15 @@ def main(argv: list[str] | None = None) -> None:
         args[1] = "jiesu_worker"  # db_worker that also requeues the tasks of crashed workers
     if len(args) > 1 and args[1] == "check" and "--deploy" not in args:
         args[1] = "jiesu_check"
-    execute_from_command_line(args)
+    try:
+        execute_from_command_line(args)
+    except BrokenPipeError:
+        # `jiesu classify … | head`: the reader has gone, which is not an error of ours. Point
+        # stdout at /dev/null so that the interpreter's final flush does not fail again
+        # (the recipe of Python's `signal` documentation), and exit as a killed-by-SIGPIPE pipe would.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(141)
 
 
 if __name__ == "__main__":

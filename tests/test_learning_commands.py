@@ -160,3 +160,25 @@ def test_train_from_the_database(new_order, settings):
     with pytest.raises(CommandError, match="not enough training data"):
         run("train", "--target", "request_type")  # one request type only
     assert actions  # the order services made the orders (intake as in production)
+
+
+def test_a_reader_that_stops_early_is_not_an_error(labelled, tmp_path, settings):
+    """`jiesu classify … | head -3`: when the reader closes the pipe, the command stops quietly
+    with the status of a process killed by SIGPIPE (141), not with a traceback."""
+    import os
+    import subprocess
+    import sys
+
+    run("train", "--file", str(labelled), "--text", "内容", "--label", "类别", "--model", "demo")
+    many = write_csv(tmp_path / "many.csv", ["内容"], [("小区路灯不亮，晚上很黑",)] * 20_000)
+    env = {**os.environ, "JIESU_DATA_DIR": str(settings.DATA_DIR)}
+    proc = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "jiesu", "classify", "--model", "demo", "--file", str(many), "--text", "内容"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    first = json.loads(proc.stdout.readline())
+    assert first["index"] == 0 and first["label"] == "路灯"
+    proc.stdout.close()  # as `head -1` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    assert "Traceback" not in err, err

@@ -31,9 +31,7 @@ class Command(BaseCommand):
         model = self._model(opts["model"], opts["model_version"])
         out = open(opts["output"], "w", encoding="utf-8") if opts["output"] else None  # noqa: SIM115
         try:
-            self._run(model, opts, out)
-        except BrokenPipeError:  # `jiesu classify ... | head`: the reader has had enough
-            pass
+            self._run(model, opts, out)  # `… | head`: the reader's early exit is handled in jiesu.cli
         finally:
             if out:
                 out.close()
