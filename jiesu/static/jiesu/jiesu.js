@@ -65,11 +65,18 @@
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && form) {
       e.preventDefault();
       var primary = form.querySelector("button[type=submit].primary") || form.querySelector("button[type=submit]");
-      if (form.requestSubmit) form.requestSubmit(primary || undefined); else form.submit();
+      /* A click on the button, not requestSubmit(button): htmx (boosted forms) takes the
+         submitter's name=value (do=dispatch, reached=yes) from the button clicked, and drops the
+         one requestSubmit passes: the server then saw a form with no action in it. */
+      if (primary) primary.click();
+      else if (form.requestSubmit) form.requestSubmit(); else form.submit();
       return;
     }
+    /* Drop-downs and check boxes too: Enter does nothing on them in a browser, and a call-taker
+       who presses it there and types on would type into the drop-down's search. */
     if (e.key === "Enter" && form && form.hasAttribute("data-enter-moves") &&
-        t.tagName === "INPUT" && ["text", "tel", "search", "number", ""].indexOf(t.type) >= 0) {
+        ((t.tagName === "INPUT" && ["text", "tel", "search", "number", "checkbox", ""].indexOf(t.type) >= 0) ||
+         t.tagName === "SELECT")) {
       e.preventDefault();
       var list = fields(form);
       var next = list[list.indexOf(t) + 1];
