@@ -237,3 +237,20 @@ def test_deadline_memo_is_opt_in_and_follows_edits(city):
     limit.amount = 5
     limit.save()
     assert terms().handling.amount == 5
+
+
+@pytest.mark.parametrize("text,code", [
+    ("花家地西里小区停水两天了，没有通知", "030101"),  # not 小区停车: 小区 alone says nothing of parking
+    ("小区停电了，冰箱里的东西都坏了", "030201"),
+    ("小区停车难，车位太少", "020104"),
+    ("小区门口路灯不亮", "010101"),
+])
+def test_the_demo_catalogues_keywords_name_the_category_a_call_taker_would(text, code):
+    """The cold-start suggestion (no model yet) comes from these keywords alone: a word every
+    residential complaint contains must not be one of them."""
+    from jiesu.triage.rules import KeywordCategoryClassifier
+
+    data = resources.files("jiesu.demo").joinpath("data/categories.csv").read_text(encoding="utf-8")
+    rows = [r for r in csv.DictReader(line for line in data.splitlines() if not line.startswith("#"))]
+    leaves = [(r["code"], r["name"], r["keywords"]) for r in rows if r["keywords"]]
+    assert KeywordCategoryClassifier(leaves).predict(text).label == code
