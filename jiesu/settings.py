@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "jiesu.security.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, see there
     "jiesu.security.middleware.SecurityHeadersMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "jiesu.desk.middleware.FailedFormKeepsTheAddressMiddleware",
     "jiesu.orders.concurrency.ExpectationMiddleware",
     # Last, as django-axes asks: it turns a lockout raised by authenticate() into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -112,6 +113,7 @@ API_CALL_SKIPS_MIDDLEWARE = {
                                                                "the API reads request.auth",
     "django.contrib.messages.middleware.MessageMiddleware": "no page shows the messages",
     "django_htmx.middleware.HtmxMiddleware": "htmx calls come from desk pages, with their session",
+    "jiesu.desk.middleware.FailedFormKeepsTheAddressMiddleware": "the same: it answers htmx's forms",
     "axes.middleware.AxesMiddleware": "it answers a locked-out password sign-in; a token signs nobody in",
 }
 API_CALL_MIDDLEWARE = [m for m in MIDDLEWARE if m not in API_CALL_SKIPS_MIDDLEWARE]

@@ -381,6 +381,12 @@ def test_return_with_reason_from_inbox(login, city, new_order):
     client = login("handler")
     response = act(client, order.number, "return", {"reason": ""}, "inbox")
     assert response.status_code == 422 and state_of(order) == State.DISPATCHED
+    # sent by htmx (a boosted form), the refusal keeps the address bar on the inbox: a reload of
+    # the action's address would otherwise be a GET of a POST-only URL
+    url = reverse("desk:action", args=[order.number, "return"])
+    refused = client.post(url, {"next": "inbox", "reason": ""}, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 422 and refused["HX-Push-Url"] == "false"
+    assert "HX-Push-Url" not in client.get(reverse("desk:inbox"), HTTP_HX_REQUEST="true")
     assert act(client, order.number, "return", {"reason": "应由自来水集团处理"}, "inbox").status_code == 302
     assert state_of(order) == State.RETURNED
 
@@ -514,11 +520,16 @@ def test_answered_order_is_closed_from_its_page(login, city, new_order):
     assert state_of(order) == State.CLOSED and "Closed" in html
 
 
-def test_unknown_action_and_get_are_refused(login, city, new_order):
+def test_unknown_action_is_refused_and_a_get_leads_to_the_order(login, city, new_order):
     order = new_order()
     client = login("dispatcher")
     assert act(client, order.number, "explode").status_code == 404
-    assert client.get(reverse("desk:action", args=[order.number, "dispatch"])).status_code == 405
+    # a reload or bookmark of an action's address: the order's page, where its form is
+    got = client.get(reverse("desk:action", args=[order.number, "dispatch"]))
+    assert got.status_code == 302 and got["Location"] == reverse("desk:order", args=[order.number])
+    assert state_of(order) == State.RECEIVED
+    assert login("handler").get(reverse("desk:action", args=[order.number, "dispatch"])).status_code == 404
+    assert client.put(reverse("desk:action", args=[order.number, "dispatch"])).status_code == 405
 
 
 def test_order_search(login, city, new_order):

@@ -19,7 +19,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from jiesu import clock
 from jiesu.accounts.policy import Action, Actor, can
@@ -129,7 +129,7 @@ def screen_url(name: str, number: str | None = None, tab: str = "") -> str:
     return f"{base}?{urlencode(query)}" if query else base
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @staff_required()
 def order_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
     spec = ACTIONS.get(action)
@@ -139,6 +139,10 @@ def order_action(request: HttpRequest, number: str, action: str) -> HttpResponse
     # An order the user cannot see does not exist for them (unit A never learns of unit B's).
     if not selectors.visible(actor).filter(number=number).exists():
         raise Http404
+    if request.method == "GET":
+        # An action's address reached by a reload, a bookmark or the history: its order's page,
+        # where the action's form is, rather than a blank "method not allowed".
+        return redirect("desk:order", number=number)
     next_screen = request.POST.get("next", "order")
     if next_screen not in SCREENS or (next_screen != "order" and not may_use(request, next_screen)):
         next_screen = "order"
