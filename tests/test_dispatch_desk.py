@@ -42,12 +42,21 @@ def test_the_panel_shows_the_suggestion_with_its_reasons(login):
     assert r.status_code == 200
     html = r.content.decode()
     assert 'id="triage-panel"' in html
-    assert "城市管理 / 道路 / 路灯" in html  # the category's path
+    # the category's path as the order page says it: English names where the catalogue has them
+    assert "City management / 道路 / 路灯" in html and "城市管理" not in html
+    assert "Routing rule: City management / 道路 / 路灯 @" in html
     assert "<mark>路灯</mark>" in html  # the words behind it
     assert "朝阳区 / 三里屯街道" in html
     assert "三里屯街道办事处" in html and "Routing rule:" in html
     assert "95%" in html
     assert 'data-area="110105001"' in html and 'data-category="010101"' in html
+
+
+def test_the_panel_in_chinese_names_the_category_in_chinese(login):
+    client = login("calltaker")
+    client.cookies["django_language"] = "zh-hans"
+    html = panel(client, content=LAMP, address="朝阳区三里屯街道").content.decode()
+    assert "城市管理 / 道路 / 路灯" in html and "City management" not in html
 
 
 def test_the_panel_warns_of_a_referral(login):
