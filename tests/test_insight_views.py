@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from jiesu.catalogue.models import Channel, RequestType
 from jiesu.insight import hotspot_data, measures, topics
-from jiesu.insight.dashboard import Period, dashboard
+from jiesu.insight.dashboard import Period, chart_options, dashboard
 from jiesu.insight.models import Measure, MeasureUpdate, Milestone, Topic, TopicItem, TopicItemKind
 from jiesu.orders import actions
 from jiesu.orders.errors import InvalidInput, NotAllowed
@@ -139,6 +139,15 @@ def test_dashboard_numbers_equal_a_recount(city, new_order):
     assert statistics.mean(d.moving_average) > 0
 
 
+def test_dashboard_charts_name_every_district_and_keep_the_unit_inside(city, new_order):
+    new_order()
+    charts = chart_options(dashboard(city.actor("analyst"), Period.last_days(7)))
+    # ECharts skips crowded category labels unless told not to (every other of 16 districts).
+    assert charts["district"]["yAxis"]["axisLabel"]["interval"] == 0
+    # The unit under the axis, not past its end where the card cut it off.
+    assert charts["timing"]["xAxis"]["nameLocation"] == "middle"
+
+
 def test_hotspot_list_and_page(client, city, new_order):
     for i in range(3):
         new_order(content=f"三里屯路19号路口的路灯坏了一个星期，晚上很黑，第{i + 1}次反映。",
@@ -156,6 +165,23 @@ def test_hotspot_list_and_page(client, city, new_order):
     assert "hotspot-members" in detail and 'data-chart="timeline"' in detail
     assert 'data-chart="map"' not in detail  # no coordinates, no map
     assert client.get(reverse("insight:hotspot", args=["nope"])).status_code == 404
+
+
+def test_cached_hotspots_show_the_area_in_the_language_of_each_page(client, city, new_order):
+    """The clusters are cached for every language: the unknown area is translated per page."""
+    for i in range(3):
+        new_order(content=f"三里屯路19号路口的路灯坏了一个星期，晚上很黑，第{i + 1}次反映。", area_code=None,
+                  requesters=[actions.RequesterInput(phone=f"1381234567{i}")])
+    login(client, city, "analyst")
+    cache.clear()
+    client.cookies["django_language"] = "en"
+    english = client.get("/desk/insight/hotspots/").content.decode()
+    assert "Area unknown" in english and "辖区不明" not in english
+    client.cookies["django_language"] = "zh-hans"  # the same window, now from the cache
+    chinese = client.get("/desk/insight/hotspots/").content.decode()
+    assert "辖区不明" in chinese and "Area unknown" not in chinese
+    client.cookies["django_language"] = "en"
+    assert "Area unknown" in client.get("/desk/insight/hotspots/").content.decode()
 
 
 def test_hotspot_page_draws_a_map_only_with_coordinates(client, city, new_order):

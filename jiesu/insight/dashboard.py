@@ -344,8 +344,10 @@ def chart_options(d: Dashboard) -> dict[str, dict]:
         "timing": {
             "tooltip": {"trigger": "axis"},
             "legend": {"bottom": 0},
-            "grid": {"left": 8, "right": 24, "top": 8, "bottom": 40, "containLabel": True},
-            "xAxis": {"type": "value", "name": str(_("hours"))},
+            # containLabel leaves out the axis name: at the axis' end it ran past the edge ("小"),
+            # so it sits under the middle of the axis, between the numbers and the legend.
+            "grid": {"left": 8, "right": 24, "top": 8, "bottom": 56, "containLabel": True},
+            "xAxis": {"type": "value", "name": str(_("hours")), "nameLocation": "middle", "nameGap": 26},
             "yAxis": {"type": "category", "data": [t.label for t in d.timings], "inverse": True},
             "series": [
                 {"name": str(_("Median")), "type": "bar", "data": [t.median_hours for t in d.timings]},
@@ -373,6 +375,10 @@ def _bars(counts: list[Count_]) -> dict:
         "tooltip": {"trigger": "axis"},
         "grid": {"left": 8, "right": 40, "top": 8, "bottom": 24, "containLabel": True},
         "xAxis": {"type": "value", "minInterval": 1},
-        "yAxis": {"type": "category", "data": [c.label for c in counts], "inverse": True},
-        "series": [{"type": "bar", "data": [c.n for c in counts], "label": {"show": True, "position": "right"}}],
+        # Every name (ECharts would otherwise skip labels that crowd, e.g. every other of 17
+        # districts); a smaller font so that 17 rows fit the taller district card.
+        "yAxis": {"type": "category", "data": [c.label for c in counts], "inverse": True,
+                  "axisLabel": {"interval": 0, "fontSize": 11}},
+        "series": [{"type": "bar", "data": [c.n for c in counts], "label": {"show": True, "position": "right",
+                                                                           "fontSize": 11}}],
     }

@@ -68,9 +68,14 @@ def street_key(path: str | None) -> str:
 class HotspotRow:
     cluster: hotspots.Cluster
     key: str  # the earliest member's number: the hotspot's address while it lasts
-    area_name: str
+    area_label: str  # the area's name, "" when unknown
     district_name: str
     orders: dict[str, WorkOrder]  # number → order, for the member list
+
+    @property
+    def area_name(self) -> str:
+        # Translated when shown, not when found: the rows are cached for every language.
+        return self.area_label or str(_("Area unknown"))
 
 
 def window(actor: Actor, days: int, end: dt.datetime | None = None):
@@ -128,7 +133,7 @@ def _find(actor: Actor, *, days: int, threshold: float, min_size: int, end: dt.d
     names = dict(Area.objects.filter(code__in=codes or {""}).values_list("code", "name"))
     return [
         HotspotRow(
-            cluster=c, key=c.members[0].key, area_name=names.get(c.area, str(_("Area unknown"))),
+            cluster=c, key=c.members[0].key, area_label=names.get(c.area, ""),
             district_name=names.get(_district(by_number[c.members[0].key]), ""),
             orders={d.key: by_number[d.key] for d in c.members},
         )
