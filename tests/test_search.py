@@ -404,3 +404,93 @@ def test_windows_come_from_the_statistics(city, monkeypatch):
     stats.update(oldest=20260101000001, newest=20261231000500)
     day = numbering.first_id
     assert w("路灯") == [day(dt.date(2026, 12, 12)), day(dt.date(2026, 10, 18)), day(dt.date(2026, 3, 11)), None]
+
+
+# --- queries as the user types them (a walkthrough of the demo: 楼道灯 found nothing) ----------
+
+# (text of an order, what the user types, whether it must find it). A query's words are cut
+# without neighbours, the text's inside a sentence: 楼道灯 is 楼道 灯 alone, but 楼道 灯坏 in
+# 楼道灯坏了 (jieba's HMM) and 楼道 灯不亮 in 楼道灯不亮 (a dictionary word).
+TYPED = [
+    ("小区楼道灯坏了好几天了，晚上上楼看不见。", "楼道灯", True),
+    ("我家楼道灯不亮了，物业一直不来修。", "楼道灯", True),
+    ("3号楼楼道灯泡坏了，一直没人换。", "楼道灯", True),
+    ("路口信号灯坏了很久了。", "信号灯", True),
+    ("门口路灯不亮，晚上很黑。", "路灯", True),
+    ("楼下饭店噪音扰民，夜里十二点还在营业。", "噪音扰民", True),
+    ("楼下饭店噪音扰民，夜里十二点还在营业。", "噪音", True),
+    ("工地噪音很大，吵得睡不着。", "噪音扰民", False),  # every word must be there, as before
+    ("夜间施工噪音扰民，凌晨两点还在打桩。", "施工噪音", True),
+    ("小区停车难问题一直没有解决。", "停车难", True),
+    ("小区停车难问题一直没有解决。", "停车", True),
+    ("小区停车位太少，天天抢车位。", "停车难", False),
+    ("暖气片不热，供暖公司不管。", "供暖", True),
+    ("今年供暖不热，室温只有十五度。", "供暖", True),
+    ("街道办事处不作为，反映多次没人理。", "街道办", True),
+    ("开发商私下转移小区物业管理权。", "物业管理", True),
+    ("商铺占用消防通道堆放货物。", "消防通道", True),
+    ("楼道里堆满杂物，灯也不亮。", "楼道灯", True),  # 楼道 and a word starting with 灯: accepted
+    ("马路边的灯光太刺眼。", "楼道灯", False),
+]
+
+
+@pytest.mark.parametrize(("text", "query", "found"), TYPED)
+def test_what_the_user_types_finds_the_text_that_holds_it(city, new_order, text, query, found):
+    order = new_order(content=text)
+    other = new_order(content="自来水管道漏水，已经三天了。")
+    hits = _numbers(search_orders(city.actor("admin"), query))
+    assert (order.number in hits) is found
+    assert other.number not in hits
+
+
+def test_a_lone_character_is_a_prefix_only_beside_longer_words():
+    assert tokens.query_words("楼道灯") == ["楼道", "灯"]
+    assert tokens.fts5_match(["楼道", "灯"]) == '"楼道" "灯"*'
+    assert tokens.tsquery(["楼道", "灯"]) == "'楼道' & '灯':*"
+    # One character alone stays exact (as a prefix it would read every word starting with it),
+    # and so do letters and digits.
+    assert tokens.fts5_match(["水"]) == '"水"' and tokens.tsquery(["水"]) == "'水'"
+    assert tokens.fts5_match(["楼道", "a", "3"]) == '"楼道" "a" "3"'
+
+
+def test_documents_hold_the_domain_words_the_sentence_cut_otherwise():
+    words = tokens.document_words("", "夜间施工噪音扰民，小区物业管理权被转移，街道办事处不管", "")
+    assert {"施工噪音", "物业管理", "街道办", "噪音扰民", "夜间施工"} <= set(words)
+    assert len(words) == len(set(words))
+
+
+def test_rows_of_the_old_rule_are_found_again_after_the_reindex(city, new_order):
+    admin = city.actor("admin")
+    order = new_order(content="夜间施工噪音扰民，凌晨两点还在打桩。")
+    # As the rule before the domain words wrote it: 施工噪音 was not among the words.
+    OrderText.objects.filter(order=order).update(words="夜间 施工 夜间施工 噪音 扰民 噪音扰民 凌晨 两点 打桩")
+    assert _numbers(search_orders(admin, "施工噪音")) == set()
+    assert _numbers(search_orders(admin, "噪音")) == {order.number}  # still found as before
+    assert rebuild() == 1  # ``jiesu reindex_search``
+    assert _numbers(search_orders(admin, "施工噪音")) == {order.number}
+
+
+# --- a query past the box's limit ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("language", "message"), [
+    ("zh-hans", "编号或关键词过长：最多 100 个字符。"),
+    ("en", "Number or words is too long: at most 100 characters."),
+])
+def test_a_query_too_long_finds_nothing_and_says_so(client, city, orders, language, message):
+    client.force_login(city.users["calltaker"])
+    client.cookies["django_language"] = language
+    long_query = "路灯" * 51  # 102 characters: a complaint pasted into the box
+    response = client.get(reverse("desk:orders"), {"q": long_query})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert message in html and "data-search-refused" in html
+    assert not any(o.number in html for o in orders.values())  # not every order, as before
+    assert long_query in html  # the text stays in the box, to be shortened
+    # The export of the same search exports nothing either.
+    export = client.get(reverse("integrations:export", args=["orders", "csv"]), {"q": long_query})
+    assert export.status_code == 200
+    assert not any(o.number in export.content.decode("utf-8-sig") for o in orders.values())
+    # At the limit the search runs.
+    html = client.get(reverse("desk:orders"), {"q": "路灯" + " " * 0 + "杆" * 98}).content.decode()
+    assert "data-search-refused" not in html

@@ -52,7 +52,11 @@ def rebuild(*, orders: Iterable[WorkOrder] | None = None, progress=None) -> int:
         last = rows[-1][0]
         if progress:
             progress(done)
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
             cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
+        else:
+            # Every row's words changed: the search's plans read the words' statistics
+            # (jiesu.search.selectors), which autovacuum would refresh only some time later.
+            cursor.execute("ANALYZE search_ordertext")
     return done

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from jiesu.accounts.models import Role
@@ -74,12 +75,42 @@ def order_page(request: HttpRequest, number: str) -> HttpResponse:
 
 
 def search(request: HttpRequest) -> tuple[SearchForm, Any, Any, bool]:
-    """The search form's filters as a queryset (the page and its Excel/CSV export share it)."""
+    """The search form's filters as a queryset (the page and its Excel/CSV export share it).
+    A form that does not validate finds nothing (``refusals``), never every order."""
     form, filters, drill, phone_allowed = _filters(request)
     found = selectors.order_list(actor_of(request), filters)
     if drill is not None:
         found = drill.narrow(found)
+    if refusals(form):
+        found = found.none()
     return form, found, drill, phone_allowed
+
+
+# The search box's fields as the page labels them (msgids of the template).
+FIELD_LABELS = {"q": "Number or words", "state": "State", "phone": "Requester's phone"}
+
+
+def refusals(form: SearchForm) -> list[str]:
+    """Why the search was not run, one line per field that does not validate; empty when it
+    validates or nothing was asked. A field past its length (a whole complaint pasted into the
+    box: over 100 characters) used to drop every filter silently, and the page listed all
+    orders as if they matched. Nothing is searched instead, and the page says which field is
+    too long and its limit: a call-taker sees at once that the search did not run and shortens
+    it, where the first 100 characters (up to 8 words, all required) would quietly find some
+    other set of orders."""
+    if not form.is_bound or form.is_valid():
+        return []
+    out = []
+    for name in form.errors:
+        field = form.fields.get(name)
+        limit = getattr(field, "max_length", None)
+        label = _(FIELD_LABELS.get(name, name))
+        value = form.data.get(name) or ""
+        if limit is not None and len(value) > limit:
+            out.append(_("%(column)s is too long: at most %(max)s characters.") % {"column": label, "max": limit})
+        else:
+            out.extend(f"{label}: {e}" for e in form.errors[name])
+    return out
 
 
 def _filters(request: HttpRequest) -> tuple[SearchForm, selectors.OrderFilter, Any, bool]:
@@ -111,13 +142,16 @@ def _drill_total(request: HttpRequest, filters: selectors.OrderFilter, drill: An
 @staff_required("orders")
 def order_search(request: HttpRequest) -> HttpResponse:
     form, filters, drill, phone_allowed = _filters(request)
-    orders = selectors.order_page(actor_of(request), filters, start=0, stop=SEARCH_LIMIT + 1,
-                                   then=drill.narrow if drill is not None else None, narrowed=drill is not None)
+    refused = refusals(form)
+    orders = [] if refused else selectors.order_page(
+        actor_of(request), filters, start=0, stop=SEARCH_LIMIT + 1,
+        then=drill.narrow if drill is not None else None, narrowed=drill is not None)
     rows = [{"order": o, "lead": o.lead_assignment,
              "left": time_left(o.due_at) if o.state in IN_HANDLING else None} for o in orders[:SEARCH_LIMIT]]
     return page(request, "desk/orders.html", {
         "form": form, "rows": rows, "more": len(orders) > SEARCH_LIMIT, "states": OrderState.choices,
+        "refused": refused,
         "phone_allowed": phone_allowed, "roles": Role,
-        "drill": drill, "drill_total": _drill_total(request, filters, drill),
+        "drill": drill, "drill_total": None if refused else _drill_total(request, filters, drill),
         "drill_name": drill.group_name() if drill is not None else "",
     }, screen="orders")
