@@ -14,6 +14,18 @@ from django.utils.translation import gettext_lazy as _
 from jiesu.catalogue.models import Channel, RequestType, Urgency
 from jiesu.orders.errors import DomainError, InvalidInput
 from jiesu.orders.models import CallbackVia, OutcomeChoice, ReplyOutcome, Resolution, Satisfaction
+from jiesu.orders.typed_text import without_invisible
+
+
+class TypedText(forms.CharField):
+    """A text field that drops the characters no one typed on purpose (jiesu.orders.typed_text):
+    a pasted NUL or BEL is removed before the checks, instead of an error about "null
+    characters" the call-taker cannot see."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return without_invisible(value) if isinstance(value, str) else value
+
 
 YES_NO = [("", ""), ("yes", _("Yes")), ("no", _("No"))]
 
@@ -59,23 +71,23 @@ FIELD_ALIASES = {"unit": "lead_unit", "co_units": "co_units", "text": "note", "p
 
 
 class IntakeForm(DeskForm):
-    phone = forms.CharField(label=_("Phone"), max_length=40)
-    name = forms.CharField(label=_("Name"), max_length=64, required=False)
+    phone = TypedText(label=_("Phone"), max_length=40)
+    name = TypedText(label=_("Name"), max_length=64, required=False)
     request_type = forms.ChoiceField(label=_("Type"), choices=RequestType.choices, initial=RequestType.COMPLAINT)
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, initial=Urgency.NORMAL)
-    content = forms.CharField(label=_("Content"), max_length=5000, strip=True)
-    address = forms.CharField(label=_("Address"), max_length=255, required=False)
-    area = forms.CharField(label=_("Area"), max_length=32, required=False)
-    category = forms.CharField(label=_("Category"), max_length=32, required=False)
+    content = TypedText(label=_("Content"), max_length=5000, strip=True)
+    address = TypedText(label=_("Address"), max_length=255, required=False)
+    area = TypedText(label=_("Area"), max_length=32, required=False)
+    category = TypedText(label=_("Category"), max_length=32, required=False)
     channel = forms.ChoiceField(label=_("Channel"), initial=Channel.HOTLINE, choices=[
         (c, label) for c, label in Channel.choices if c in (
             Channel.HOTLINE, Channel.SPECIAL_HOTLINE, Channel.WALK_IN, Channel.LETTER, Channel.OUTREACH)
     ])
     confidential = forms.BooleanField(label=_("Confidential: hide the caller from the handling unit"),
                                       required=False)
-    answer = forms.CharField(label=_("Answer given on the spot"), max_length=5000, required=False)
+    answer = TypedText(label=_("Answer given on the spot"), max_length=5000, required=False)
     do = forms.ChoiceField(choices=[("dispatch", "dispatch"), ("answer", "answer")], initial="dispatch")
-    idempotency_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+    idempotency_key = TypedText(max_length=64, required=False, widget=forms.HiddenInput)
 
     def clean(self):
         data = super().clean() or {}
@@ -88,43 +100,43 @@ class IntakeForm(DeskForm):
 
 
 class DispatchForm(DeskForm):
-    area = forms.CharField(max_length=32, required=False)
-    category = forms.CharField(max_length=32, required=False)
-    lead_unit = forms.CharField(max_length=32, error_messages={"required": _("Choose the lead unit.")})
+    area = TypedText(max_length=32, required=False)
+    category = TypedText(max_length=32, required=False)
+    lead_unit = TypedText(max_length=32, error_messages={"required": _("Choose the lead unit.")})
     co_units = CodeList(required=False)
-    note = forms.CharField(max_length=2000, required=False)
+    note = TypedText(max_length=2000, required=False)
 
 
 class ReferForm(DeskForm):
     outcome = forms.ChoiceField(choices=OutcomeChoice.choices,
                                 error_messages={"required": _("Choose one of the outcomes of Art. 11.")})
-    referred_to = forms.CharField(max_length=100, required=False)
-    reason = forms.CharField(max_length=2000, required=False)
+    referred_to = TypedText(max_length=100, required=False)
+    reason = TypedText(max_length=2000, required=False)
 
 
 class DeclineForm(DeskForm):
     outcome = forms.ChoiceField(choices=OutcomeChoice.choices,
                                 error_messages={"required": _("Choose one of the outcomes of Art. 11.")})
-    reason = forms.CharField(max_length=2000, required=False)
+    reason = TypedText(max_length=2000, required=False)
 
 
 class MergeForm(DeskForm):
-    into = forms.CharField(max_length=20, error_messages={"required": _("Give the number of the order to keep.")})
-    reason = forms.CharField(max_length=2000, required=False)
+    into = TypedText(max_length=20, error_messages={"required": _("Give the number of the order to keep.")})
+    reason = TypedText(max_length=2000, required=False)
 
 
 class ReasonForm(DeskForm):
     """Requeue, return, urge, reopen: a reason the service checks."""
 
-    reason = forms.CharField(max_length=2000, required=False)
+    reason = TypedText(max_length=2000, required=False)
 
 
 class NoteForm(DeskForm):
-    note = forms.CharField(max_length=2000, required=False)
+    note = TypedText(max_length=2000, required=False)
 
 
 class AnswerForm(DeskForm):
-    answer = forms.CharField(max_length=5000, required=False)
+    answer = TypedText(max_length=5000, required=False)
 
 
 class EmptyForm(DeskForm):
@@ -134,7 +146,7 @@ class EmptyForm(DeskForm):
 class ExtensionDecisionForm(DeskForm):
     extension = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
     decision = forms.ChoiceField(choices=[("approve", "approve"), ("reject", "reject")])
-    note = forms.CharField(max_length=2000, required=False)
+    note = TypedText(max_length=2000, required=False)
 
 
 # --- unit -------------------------------------------------------------------------------------
@@ -142,13 +154,13 @@ class ExtensionDecisionForm(DeskForm):
 
 class ExtensionForm(DeskForm):
     working_days = forms.IntegerField(min_value=1, max_value=30, initial=3)
-    reason = forms.CharField(max_length=2000, required=False)
+    reason = TypedText(max_length=2000, required=False)
 
 
 class ReplyForm(DeskForm):
-    body = forms.CharField(max_length=5000, required=False)
+    body = TypedText(max_length=5000, required=False)
     outcome = forms.ChoiceField(choices=ReplyOutcome.choices, initial=ReplyOutcome.SOLVED)
-    co_unit_summary = forms.CharField(max_length=5000, required=False)
+    co_unit_summary = TypedText(max_length=5000, required=False)
 
 
 # --- supervisor -------------------------------------------------------------------------------
@@ -162,13 +174,13 @@ class CallbackForm(DeskForm):
     satisfaction = forms.ChoiceField(choices=[("", ""), *Satisfaction.choices], required=False)
     via = forms.ChoiceField(choices=[c for c in CallbackVia.choices if c[0] not in (CallbackVia.WEB, CallbackVia.NONE)],
                             initial=CallbackVia.PHONE)
-    note = forms.CharField(max_length=2000, required=False)
+    note = TypedText(max_length=2000, required=False)
 
 
 # --- order search -----------------------------------------------------------------------------
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(max_length=100, required=False)
-    state = forms.CharField(max_length=16, required=False)
-    phone = forms.CharField(max_length=20, required=False)
+    q = TypedText(max_length=100, required=False)
+    state = TypedText(max_length=16, required=False)
+    phone = TypedText(max_length=20, required=False)

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from jiesu.catalogue.models import Category, RequestType, Urgency
+from jiesu.desk.forms import TypedText
 from jiesu.insight.models import Measure, Milestone, Topic, TopicItem
 from jiesu.org.models import Area, AreaLevel, Unit
 
@@ -55,7 +56,7 @@ class TopicItemForm(forms.ModelForm):
 
 
 class LinkForm(forms.Form):
-    number = forms.CharField(label=_("Order number"), max_length=20)
+    number = TypedText(label=_("Order number"), max_length=20)
 
 
 class MeasureForm(forms.ModelForm):
@@ -77,19 +78,19 @@ class MilestoneForm(forms.ModelForm):
 
 class UpdateForm(forms.Form):
     percent = forms.IntegerField(label=_("Progress (%)"), min_value=0, max_value=100)
-    evidence = forms.CharField(label=_("What was done (evidence)"), widget=forms.Textarea(attrs={"rows": 3}),
+    evidence = TypedText(label=_("What was done (evidence)"), widget=forms.Textarea(attrs={"rows": 3}),
                                required=False, max_length=4000)
-    links = forms.CharField(label=_("Links to evidence (one per line)"), widget=forms.Textarea(attrs={"rows": 2}),
+    links = TypedText(label=_("Links to evidence (one per line)"), widget=forms.Textarea(attrs={"rows": 2}),
                             required=False, max_length=5000)
 
 
 class ProactiveForm(forms.Form):
     request_type = forms.ChoiceField(label=_("Type"), choices=RequestType.choices, initial=RequestType.OTHER)
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, initial=Urgency.NORMAL)
-    title = forms.CharField(label=_("Summary"), max_length=120, required=False)
-    content = forms.CharField(label=_("What should be done, and why"), max_length=5000,
+    title = TypedText(label=_("Summary"), max_length=120, required=False)
+    content = TypedText(label=_("What should be done, and why"), max_length=5000,
                               widget=forms.Textarea(attrs={"rows": 5}))
-    address = forms.CharField(label=_("Address"), max_length=255, required=False)
+    address = TypedText(label=_("Address"), max_length=255, required=False)
     area = forms.ModelChoiceField(label=_("Area"), to_field_name="code", required=False,
                                   queryset=Area.objects.filter(level__in=[AreaLevel.DISTRICT, AreaLevel.STREET]))
     category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.filter(is_active=True),

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from jiesu.catalogue.models import RequestType
+from jiesu.desk.forms import TypedText
 from jiesu.orders.errors import DomainError, InvalidInput
 from jiesu.orders.models import Resolution, Satisfaction
 
@@ -20,27 +21,27 @@ class PortalForm(forms.Form):
 
 
 class SubmitForm(PortalForm):
-    name = forms.CharField(max_length=64, error_messages={
+    name = TypedText(max_length=64, error_messages={
         "required": _("Please enter your name."), "max_length": _("The name is too long.")})
-    phone = forms.CharField(max_length=30, error_messages={
+    phone = TypedText(max_length=30, error_messages={
         "required": _("Please enter a phone number we can call you back on."),
         "max_length": _("The phone number is too long.")})
     request_type = forms.ChoiceField(choices=RequestType.choices, error_messages={
         "required": _("Please choose what kind of request this is."),
         "invalid_choice": _("Please choose what kind of request this is.")})
-    content = forms.CharField(max_length=5000, error_messages={
+    content = TypedText(max_length=5000, error_messages={
         "required": _("Please describe your request."),
         "max_length": _("The description is too long: at most 5000 characters.")})
-    address = forms.CharField(max_length=255, required=False, error_messages={
+    address = TypedText(max_length=255, required=False, error_messages={
         "max_length": _("The address is too long.")})
-    area = forms.CharField(max_length=32, required=False)
+    area = TypedText(max_length=32, required=False)
     confidential = forms.BooleanField(required=False)
-    idempotency_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+    idempotency_key = TypedText(max_length=64, required=False, widget=forms.HiddenInput)
 
 
 class TrackForm(PortalForm):
-    number = forms.CharField(max_length=20, error_messages={"required": _("Please enter the order number.")})
-    phone = forms.CharField(max_length=30, error_messages={
+    number = TypedText(max_length=20, error_messages={"required": _("Please enter the order number.")})
+    phone = TypedText(max_length=30, error_messages={
         "required": _("Please enter the phone number you gave us.")})
 
 
@@ -58,7 +59,7 @@ class CallbackAnswerForm(PortalForm):
     satisfaction = forms.ChoiceField(choices=Satisfaction.choices, error_messages={
         "required": _("Please say how satisfied you are."),
         "invalid_choice": _("Please say how satisfied you are.")})
-    comment = forms.CharField(max_length=2000, required=False, error_messages={
+    comment = TypedText(max_length=2000, required=False, error_messages={
         "max_length": _("The comment is too long: at most 2000 characters.")})
 
 
