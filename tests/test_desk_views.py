@@ -158,6 +158,18 @@ def test_intake_sends_for_dispatch(login, city):
     assert reverse("desk:order", args=[order.number]) in page
 
 
+def test_intake_drops_the_invisible_characters_a_paste_brings(login, city):
+    """A NUL, BEL, ESC or a right-to-left override pasted into the form is removed, not stored
+    (they showed as boxes) and not refused with a message about characters no one can see."""
+    response = login("calltaker").post(reverse("desk:intake"), intake_data(
+        content="小区门口\x00的井盖\x07丢了\x1b[31m，\u202e很危险\n请尽快处理", name="张\x08三",
+        address="朝阳区\x0c三里屯路19号"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    order = WorkOrder.objects.get()
+    assert order.content == "小区门口的井盖丢了[31m，很危险\n请尽快处理"
+    assert order.address == "朝阳区三里屯路19号" and order.requesters.get().name == "张三"
+
+
 def test_intake_answers_on_the_spot_and_closes(login, city):
     response = login("calltaker").post(reverse("desk:intake"), intake_data(
         request_type=RequestType.CONSULT, do="answer", answer="社保卡补办请到区社保中心。", area="", category=""))
@@ -188,6 +200,19 @@ def test_intake_invalid_phone_shows_message_keeps_form_changes_nothing(login, ci
     assert "小区门口的井盖丢了" in html  # the form is kept
     assert 'value="k-1"' in html  # with the same key, so a fixed retry cannot duplicate
     assert WorkOrder.objects.count() == 0
+
+
+def test_intake_refused_keeps_the_suggestion_and_the_callers_history(login, city, new_order):
+    """After a refusal the panels beside the form show what they showed before the click (the
+    suggestion with its "use it" button, the caller's orders), not their empty placeholders."""
+    earlier = new_order(requesters=[actions.RequesterInput(phone="13912345678")])
+    response = login("calltaker").post(reverse("desk:intake"), intake_data(
+        do="answer", answer="", content="三里屯路口的路灯坏了一个星期，晚上很黑", category="", area=""))
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "data-triage-fill" in html and 'data-category="010101"' in html
+    assert "Suggestions appear here" not in html
+    assert reverse("desk:order", args=[earlier.number]) in html
 
 
 def test_intake_answer_needs_text_and_nothing_is_created(login, city):
@@ -227,6 +252,28 @@ def test_dispatch_queue_shows_returns_first_with_reason(login, city, new_order):
     html = login("dispatcher").get(reverse("desk:dispatch")).content.decode()
     assert html.index(returned.number) < html.index(plain.number)
     assert "Returned by 三里屯街道办事处:" in html and "不属于本街道职责范围" in html
+
+
+def test_any_order_opens_by_its_number_beyond_the_lists_first_rows(login, city, new_order, monkeypatch):
+    """The queue shows its oldest 100; the "order no." box opens any other, and a number the user
+    may not open gives the queue with a message, not a "not found" page."""
+    from jiesu.desk.views import dispatch as dispatch_view
+    from jiesu.desk.views import supervise as supervise_view
+
+    monkeypatch.setattr(dispatch_view, "QUEUE_LIMIT", 2)
+    orders = [new_order(content=f"第{i}个工单，路灯坏了") for i in range(4)]
+    client = login("dispatcher")
+    page = client.get(reverse("desk:dispatch")).content.decode()
+    assert 'name="n"' in page and "Only the first 2 are shown, the oldest first" in page
+    assert orders[3].number not in page
+    page = client.get(reverse("desk:dispatch"), {"n": orders[3].number}).content.decode()
+    assert f'data-number="{orders[3].number}"' in page or f"/desk/orders/{orders[3].number}/" in page
+    missing = client.get(reverse("desk:dispatch"), {"n": "20990101000001"})
+    assert missing.status_code == 200
+    assert "There is no order 20990101000001 that you can open." in missing.content.decode()
+    monkeypatch.setattr(supervise_view, "LIST_LIMIT", 1)
+    page = login("supervisor").get(reverse("desk:supervise"), {"tab": "overdue", "n": "x"}).content.decode()
+    assert "There is no order x that you can open." in page and 'name="tab" value="overdue"' in page
 
 
 @pytest.mark.parametrize("limit", [1, 2, 3, 5, 9])

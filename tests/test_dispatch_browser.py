@@ -96,8 +96,22 @@ def test_the_dispatchers_pane_loads_the_duplicates_after_the_page(browser, live_
     # Back to the first, and merge it into the earlier order from the panel.
     page.locator(f".queue a:has-text('{first.number}')").click()
     button = page.locator("#dups-panel").get_by_role("button", name=f"Merge into {earlier.number}")
+    # Merging closes the order for good: the browser asks first, and "Cancel" changes nothing.
+    asked_to_confirm: list[str] = []
+
+    def answer(dialog, accept: bool) -> None:
+        asked_to_confirm.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda d: answer(d, False))
+    button.click()
+    expect(page.locator(".queue [aria-current=true]")).to_contain_text(first.number)
+    assert WorkOrder.objects.get(pk=first.pk).state == State.RECEIVED
+    page.once("dialog", lambda d: answer(d, True))
     button.click()
     expect(page.locator(".messages")).to_contain_text(earlier.number)
+    assert len(asked_to_confirm) == 2 and "cannot be undone" in asked_to_confirm[0]
+    assert first.number in asked_to_confirm[0] and earlier.number in asked_to_confirm[0]
     assert WorkOrder.objects.get(pk=first.pk).state == State.MERGED
     # One request per order shown (after the merge the page shows the next order, which asks too).
     assert [u.split("/desk/dispatch/")[1].split("/")[0] for u in asked][:3] == [first.number, second.number,

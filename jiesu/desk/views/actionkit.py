@@ -19,6 +19,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from jiesu import clock
@@ -104,6 +105,18 @@ def selected(actor: Actor, number: str, *, load: Callable[[Actor, str], WorkOrde
     except NotFound:
         raise Http404 from None
     return context_for(actor, order)
+
+
+def selected_or_head(request: HttpRequest, actor: Actor, number: str, head: str | None, *,
+                     load: Callable[[Actor, str], WorkOrder] = selectors.order_detail) -> Ctx | None:
+    """``selected`` for a number typed into a list's "order no." box (or a link's ``?n=``): an
+    order the user may not see, or none by that number, gives the list's head and a message
+    instead of a "not found" page."""
+    try:
+        return selected(actor, number, load=load)
+    except Http404:
+        messages.error(request, _("There is no order %(number)s that you can open.") % {"number": number})
+        return selected(actor, head, load=load) if head and head != number else None
 
 
 def forms_for(ctx: Ctx, failed: Failed | None = None, names: tuple[str, ...] | None = None) -> dict[str, DeskForm]:

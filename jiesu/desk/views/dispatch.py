@@ -39,6 +39,7 @@ from jiesu.desk.views.actionkit import (
     register,
     screen,
     selected,
+    selected_or_head,
 )
 from jiesu.desk.views.common import actor_of, page, staff_required
 from jiesu.dispatch.services import dispatch_and_learn
@@ -193,13 +194,17 @@ def render_dispatch(
     ]
     pending = list(selectors.pending_extensions(actor)[:QUEUE_LIMIT])
     context: dict[str, Any] = {
-        "rows": rows, "more": more, "tab": tab, "ext_rows": extension_rows(pending, failed),
+        "rows": rows, "more": more, "limit": QUEUE_LIMIT, "tab": tab, "ext_rows": extension_rows(pending, failed),
         "ext_count": len(pending), "selected": None, "next": "dispatch",
     }
     if tab == "queue":
         number = number or (queue[0].number if queue else None)
+    ctx = None
     if number and tab == "queue":
-        ctx = selected(actor, number, load=selectors.pane_order)
+        head = queue[0].number if queue else None
+        ctx = (selected(actor, number, load=selectors.pane_order) if failed is not None
+               else selected_or_head(request, actor, number, head, load=selectors.pane_order))
+    if ctx is not None:
         order = ctx.order
         forms = forms_for(ctx, failed, names=PANE_ACTIONS)
         context.update({

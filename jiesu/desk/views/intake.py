@@ -75,13 +75,50 @@ def intake(request: HttpRequest) -> HttpResponse:
     last = None
     if number := request.GET.get("last", "")[:20]:
         last = selectors.visible(actor).filter(number=number).first()
+    side: dict[str, Any] = {"suggestion": None, "dups": None, "history": None, "phone": ""}
+    if request.method == "POST":
+        # The form comes back with what was typed: so do the panels beside it, as they were
+        # before the click (not their placeholders, which lost the "use the suggestion" button).
+        side["suggestion"], side["dups"] = _suggestion(
+            actor, request.POST.get("content", ""), request.POST.get("address", ""),
+            category=request.POST.get("category", ""), area=request.POST.get("area", ""))
+        side["history"], side["phone"] = _history(actor, request.POST.get("phone", ""))
     return page(request, "desk/intake.html", {
         "form": form,
         "areas": area_choices(),
         "categories": category_choices(),
         "can_answer": can(actor, Action.ANSWER),
         "last": last,
+        **side,
     }, screen="intake", status=status)
+
+
+def _history(actor: Actor, raw: str) -> tuple[list[WorkOrder], str]:
+    """The caller's earlier orders once the typed number has 7 digits, and the number as read."""
+    raw = raw[:40]
+    if sum(ch.isdigit() for ch in raw) < 7:
+        return [], ""
+    try:
+        phone = normalise_phone(raw)
+    except InvalidInput:
+        return [], ""
+    return (selectors.caller_history(actor, phone) if phone else []), phone
+
+
+def _suggestion(actor: Actor, content: str, address: str, *, category: str = "", area: str = "",
+                number: str = "") -> tuple[Any, Any]:
+    """The triage panel (jiesu.dispatch.present) and the possible duplicates for a typed text."""
+    from jiesu.dispatch import services
+    from jiesu.dispatch.present import panel
+
+    content, address = content[:5000], address[:255]
+    if not (content.strip() or address.strip()):
+        return None, None
+    result = services.suggest(content, address, category_code=category[:32] or None, area_code=area[:32] or None)
+    dups = None
+    if result.ok:
+        dups = services.duplicate_candidates(actor, content, area_code=result.location.code, exclude=number or None)
+    return panel(result.to_dict()), dups
 
 
 @require_GET
@@ -89,15 +126,7 @@ def intake(request: HttpRequest) -> HttpResponse:
 def caller_history(request: HttpRequest) -> HttpResponse:
     """htmx: the caller's earlier orders while the call-taker types the number."""
     raw = request.GET.get("phone", "")[:40]
-    orders: list[WorkOrder] = []
-    phone = ""
-    if sum(ch.isdigit() for ch in raw) >= 7:
-        try:
-            phone = normalise_phone(raw)
-        except InvalidInput:
-            phone = ""
-        if phone:
-            orders = selectors.caller_history(actor_of(request), phone)
+    orders, phone = _history(actor_of(request), raw)
     return render(request, "desk/_history.html", {"orders": orders, "phone": phone, "raw": raw})
 
 
@@ -106,25 +135,12 @@ def caller_history(request: HttpRequest) -> HttpResponse:
 def triage_panel(request: HttpRequest) -> HttpResponse:
     """htmx: the triage suggestion and the possible duplicates while the text is typed (intake),
     or for the order in the dispatcher's pane (``number``: left out of the duplicates)."""
-    from jiesu.dispatch import services
-    from jiesu.dispatch.present import panel
-
     if not (may_use(request, "intake") or may_use(request, "dispatch")):
         raise PermissionDenied
     actor = actor_of(request)
-    content = request.POST.get("content", "")[:5000]
-    address = request.POST.get("address", "")[:255]
     number = request.POST.get("number", "")[:20]
-    p = dups = None
-    if content.strip() or address.strip():
-        result = services.suggest(
-            content, address,
-            category_code=request.POST.get("category", "")[:32] or None,
-            area_code=request.POST.get("area", "")[:32] or None,
-        )
-        p = panel(result.to_dict())
-        if result.ok:
-            dups = services.duplicate_candidates(actor, content, area_code=result.location.code, exclude=number or None)
+    p, dups = _suggestion(actor, request.POST.get("content", ""), request.POST.get("address", ""),
+                          category=request.POST.get("category", ""), area=request.POST.get("area", ""), number=number)
     return render(request, "desk/_suggestion.html", {
         "p": p, "dups": dups, "fill": not number,
         "merge_from": number if number and can(actor, Action.MERGE) else "",

@@ -13,7 +13,15 @@ from django.views.decorators.http import require_GET
 from jiesu.accounts.policy import Action
 from jiesu.desk.forms import CallbackForm, ReasonForm, yes_no
 from jiesu.desk.selectors import requester_rows, time_left
-from jiesu.desk.views.actionkit import ActionSpec, Failed, forms_for, register, screen, selected
+from jiesu.desk.views.actionkit import (
+    ActionSpec,
+    Failed,
+    forms_for,
+    register,
+    screen,
+    selected,
+    selected_or_head,
+)
 from jiesu.desk.views.common import actor_of, page, staff_required
 from jiesu.followup.script import callback_script
 from jiesu.orders import actions, selectors
@@ -104,11 +112,15 @@ def render_supervise(
         replies = list(o.replies.all()) if tab == "callback" else []
         rows.append({"order": o, "lead": o.lead_assignment, "left": time_left(o.due_at),
                      "reply": replies[-1] if replies else None, "overdue": getattr(o, "overdue_open", False)})
-    context: dict[str, Any] = {"rows": rows, "more": more, "tab": tab, "counts": counts, "selected": None,
+    context: dict[str, Any] = {"rows": rows, "more": more, "limit": LIST_LIMIT, "tab": tab, "counts": counts,
+                               "selected": None,
                                "next": "supervise", "max_attempts": settings.JIESU["CALLBACK_MAX_ATTEMPTS"]}
-    number = number or (rows[0]["order"].number if rows else None)
+    head = rows[0]["order"].number if rows else None
+    number = number or head
+    ctx = None
     if number:
-        ctx = selected(actor, number)
+        ctx = selected(actor, number) if failed is not None else selected_or_head(request, actor, number, head)
+    if ctx is not None:
         order = ctx.order
         forms = forms_for(ctx, failed, names=PANE_ACTIONS)
         context.update({
