@@ -25,6 +25,13 @@ def test_domain_words_stay_whole():
         assert w in words, words
 
 
+def test_common_hotline_words_are_not_cut_apart_by_their_neighbours():
+    # jieba alone: 小区内 → 小 区内, 单元楼道 → 单元楼 道 (its counts for 小区 and 楼道 are low)
+    assert "小区" in segment("盛庭岚小区内停车难")
+    assert "楼道" in segment("2单元楼道灯坏了")
+    assert segment("老旧小区改造") == ["老旧小区改造"]  # a longer dictionary word still wins
+
+
 def test_stop_words_and_punctuation_dropped():
     words = segment("我们的路灯坏了！！请问怎么办？")
     assert "的" not in words and "我们" not in words and "！" not in words and "?" not in words
