@@ -155,10 +155,18 @@ class WorkOrder(models.Model):
 
     @property
     def lead_assignment(self) -> Assignment | None:
-        for a in self.assignments.all():
-            if a.role == AssignmentRole.LEAD and a.state != AssignmentState.CANCELLED:
+        """The lead unit's assignment in force; for an order whose lead returned it and that
+        waits to be dispatched again, that returned assignment (the queue says who returned it).
+        A re-dispatched order has both: the new one is the lead (the old one named the unit that
+        had returned it, in the dispatch message too)."""
+        returned = None
+        for a in self.assignments.all():  # ordered by id: the newest last
+            if a.role != AssignmentRole.LEAD or a.state == AssignmentState.CANCELLED:
+                continue
+            if a.state != AssignmentState.RETURNED:
                 return a
-        return None
+            returned = a
+        return returned
 
 
 # Every lookup by number also names the order's id, so that PostgreSQL looks in one month
