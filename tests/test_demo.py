@@ -244,6 +244,8 @@ def test_deadline_memo_is_opt_in_and_follows_edits(city):
     ("小区停电了，冰箱里的东西都坏了", "030201"),
     ("小区停车难，车位太少", "020104"),
     ("小区门口路灯不亮", "010101"),
+    ("送一面锦旗，他们帮我们解决了楼道灯的问题", "160202"),  # praise; not 电动车充电: 楼道 alone says nothing of it
+    ("楼道里飞线充电，电动车停在楼道", "100202"),
 ])
 def test_the_demo_catalogues_keywords_name_the_category_a_call_taker_would(text, code):
     """The cold-start suggestion (no model yet) comes from these keywords alone: a word every

@@ -100,6 +100,12 @@ def test_home_shows_only_the_users_screens_with_counts(login, city, new_order):
     assert reverse("desk:intake") not in html
     html = login("nobody").get(reverse("desk:home")).content.decode()
     assert "no role" in html
+    # window staff and outreach staff get a tile too, not only a greeting
+    for name in ("service", "outreach"):
+        html = login(name).get(reverse("desk:home")).content.decode()
+        assert f'class="tile" href="{reverse("services:home")}"' in html, name
+    html = login("analyst").get(reverse("desk:home")).content.decode()
+    assert reverse("insight:dashboard") in html and reverse("followup:scorecards") in html
 
 
 def test_login_page_and_sign_in_and_out(client, city):
@@ -318,6 +324,21 @@ def test_dispatch_through_the_screen(login, city, new_order):
     assert f"Order {order.number} dispatched to 三里屯街道办事处." in client.get(response.url).content.decode()
 
 
+def test_a_returned_order_dispatched_again_names_its_new_lead(login, city, new_order):
+    """The message and the lists name the unit it went to now, not the one that returned it."""
+    order = dispatched(city, new_order)
+    actions.return_assignment(actor=city.actor("handler"), number=order.number, reason="应由自来水集团处理")
+    order = WorkOrder.objects.prefetch_related("assignments__unit").get(pk=order.pk)
+    assert order.lead_assignment.unit.code == "SLT"  # waiting again: who returned it
+    client = login("dispatcher")
+    response = act(client, order.number, "dispatch", {
+        "area": "110105001", "category": "010101", "lead_unit": "WATER", "note": ""}, next_screen="dispatch")
+    assert response.status_code == 302
+    assert f"Order {order.number} dispatched to 自来水集团." in client.get(response.url).content.decode()
+    order = WorkOrder.objects.prefetch_related("assignments__unit").get(pk=order.pk)
+    assert order.lead_assignment.unit.code == "WATER"
+
+
 def test_dispatch_refused_by_service_shows_message_keeps_form_changes_nothing(login, city, new_order):
     order = new_order()
     client = login("dispatcher")
@@ -421,6 +442,19 @@ def test_inbox_overdue_is_red_and_soon_is_amber(login, city, new_order):
     assert row and row.group(1) == "dl-over" and "overdue by" in html
     row = re.search(rf'class="item (dl-\w+)" href="\?n={soon.number}"', html)
     assert row and row.group(1) == "dl-soon"
+
+
+def test_a_missed_contact_deadline_is_shown_until_contact_is_recorded(login, city, new_order):
+    with clock.frozen(at("2026-01-05 10:00")):
+        late = dispatched(city, new_order)
+    client = login("handler")
+    html = client.get(reverse("desk:inbox"), {"n": late.number}).content.decode()
+    chip = re.search(r'<span class="chip (dl-\w+)" data-contact-left>([^<]*)</span>', html)
+    assert chip and chip.group(1) == "dl-over" and "overdue by" in chip.group(2)
+    actions.accept_assignment(actor=city.actor("handler"), number=late.number)
+    actions.record_contact(actor=city.actor("handler"), number=late.number, note="已电话联系")
+    html = client.get(reverse("desk:inbox"), {"n": late.number}).content.decode()
+    assert "data-contact-left" not in html and " ✓" in html
 
 
 def test_return_with_reason_from_inbox(login, city, new_order):

@@ -23,7 +23,7 @@ from jiesu.desk.views.actionkit import (
 )
 from jiesu.desk.views.common import actor_of, page, staff_required
 from jiesu.orders import actions, selectors
-from jiesu.orders.models import AssignmentRole, AssignmentState, ExtensionState
+from jiesu.orders.models import Assignment, AssignmentRole, AssignmentState, ExtensionState
 
 # A unit with thousands of open assignments sees the 100 due soonest: a longer page costs
 # rendering time on every visit and shows nothing a handler can act on first (docs/benchmarks.md).
@@ -122,11 +122,22 @@ def render_inbox(
             "selected": order,
             "assignment": ctx.assignment,
             "assignment_left": time_left(ctx.assignment.due_at) if ctx.assignment else None,
+            "contact_left": _contact_left(ctx.assignment),
             "forms": forms_for(ctx, failed, names=PANE_ACTIONS),
             "requesters": requester_rows(actor, order, where="inbox"),
             **reply_context(ctx),
         })
     return page(request, "desk/inbox.html", context, screen="inbox", status=status)
+
+
+def _contact_left(assignment: Assignment | None) -> Any:
+    """How long until the first contact with the requester is due, or how long it is overdue,
+    while the unit still holds the order and has not recorded one (a missed contact deadline
+    counts in the scorecards' response rate)."""
+    if (assignment is None or assignment.contacted_at or assignment.contact_due_at is None
+            or assignment.state not in (AssignmentState.DISPATCHED, AssignmentState.ACCEPTED)):
+        return None
+    return time_left(assignment.contact_due_at, soon_hours=4)
 
 
 @require_GET
