@@ -102,6 +102,12 @@ def test_booking_on_the_web(browser, live_server, world, lang, matter, texts):
     expect(page.locator("[data-error]")).to_be_visible()
     page.fill("#m-code", code.lower())
     page.locator("form.card button[type=submit]").click()
+    # cancelling asks first; "Cancel" in the dialog keeps the appointment
+    page.once("dialog", lambda d: d.dismiss())
+    page.locator("[data-cancel]").click()
+    page.wait_for_timeout(300)
+    assert Booking.objects.get().status != "cancelled"
+    page.once("dialog", lambda d: d.accept())
     page.locator("[data-cancel]").click()
     expect(page.locator("[data-status]")).to_have_attribute("data-status", "cancelled")
     assert Booking.objects.get().status == "cancelled"

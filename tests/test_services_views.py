@@ -96,6 +96,11 @@ def test_the_windows_day_list_checks_in_and_records_outcomes(city, svc, django_a
         assert c.post(f"/desk/services/bookings/{codes[0]}/", {"do": "check_in"}).status_code == 302
         c.post("/desk/services/bookings/typed/", {"do": "check_in", "code": codes[1].lower()})
         c.post(f"/desk/services/bookings/{codes[0]}/", {"outcome": "served"})
+        # a mistyped code at the window: about the code only (no phone is asked there)
+        wrong = c.post("/desk/services/bookings/typed/", {"do": "check_in", "code": "zzzzzzzz"}, follow=True,
+                       HTTP_ACCEPT_LANGUAGE="en")
+        assert "No booking has the code ZZZZZZZZ. Please check it." in wrong.content.decode()
+        assert "phone" not in wrong.content.decode().split("No booking has the code")[1][:80]
     assert dict(Booking.objects.values_list("code", "status"))[codes[0]] == "served"
     assert dict(Booking.objects.values_list("code", "status"))[codes[1]] == "checked_in"
     assert login("handler").get("/desk/services/today/").status_code == 403
@@ -125,6 +130,8 @@ def test_circuit_filing_batch_receipts_correction_and_decision(city, svc, django
         bad = c.post(batch_url, {"parties": parties + "\n坏行，123"}, HTTP_ACCEPT_LANGUAGE="en")
         assert bad.status_code == 422 and "Line 41" in bad.content.decode()
         assert not Filing.objects.exists()
+        missing = c.post(batch_url, {"parties": "李四，，某村1号"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "Line 1: Please fill in the phone number." in missing and "“”" not in missing
         assert c.post(batch_url, {"parties": parties}).status_code == 302
     filings = list(Filing.objects.order_by("id"))
     assert len(filings) == 40 and filings[0].receipt.endswith("-001")

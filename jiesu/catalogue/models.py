@@ -42,7 +42,8 @@ class Channel(models.TextChoices):
 class Category(TreeNode):
     """诉求分类: 大类 / 中类 / 小类 (levels 1–3)."""
 
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+                               verbose_name=_("parent category"))
     level = models.PositiveSmallIntegerField(_("level"), default=1)
     name_en = models.CharField(_("English name"), max_length=100, blank=True)
     keywords = models.TextField(_("keywords"), blank=True, help_text=_("Space-separated words for triage."))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiesu.followup.rates import Card
 
@@ -21,7 +22,7 @@ RATE_LABELS = {
     "reopen": _("Reopen rate"),
 }
 COUNT_LABELS = {
-    "orders": _("Orders"),
+    "orders": pgettext_lazy("how many", "Orders"),
     "assignments": _("Assignments"),
     "returned": _("Returned"),
     "contact_due": _("Contact due"),
@@ -58,7 +59,7 @@ class Column:
             return str(RATE_LABELS[self.name])
         if self.kind == "count":
             return str(COUNT_LABELS[self.name])
-        return str({"rank": _("Rank"), "key": _("Code"), "name": _("Name"), "score": _("Score"),
+        return str({"rank": _("Rank"), "key": _("Code"), "name": pgettext_lazy("of a unit or an area", "Name"), "score": _("Score"),
                     "flag": _("Remedial governance (治理类)")}[self.id])
 
 

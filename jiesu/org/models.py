@@ -38,7 +38,8 @@ class TreeNode(models.Model):
 class Area(TreeNode):
     """辖区: city → district (区) → street/township (街道/乡镇) → community/village (社区/村)."""
 
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+                               verbose_name=_("parent area"))
     level = models.PositiveSmallIntegerField(_("level"), choices=AreaLevel.choices)
     # Another official name of the same place, e.g. 旧宫地区 / 旧宫镇 (DESIGN §5).
     alias = models.CharField(_("alias"), max_length=100, blank=True)
@@ -85,7 +86,8 @@ CENTRE_KINDS = frozenset({UnitKind.HOTLINE_CENTRE, UnitKind.DISTRICT_CENTRE})
 class Unit(TreeNode):
     """承办单位: an organisation that receives assignments, or a centre that dispatches them."""
 
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+                               verbose_name=_("parent unit"))
     kind = models.CharField(_("kind"), max_length=32, choices=UnitKind.choices)
     area = models.ForeignKey(
         Area, verbose_name=_("jurisdiction"), null=True, blank=True, on_delete=models.PROTECT, related_name="units"

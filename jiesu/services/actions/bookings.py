@@ -155,10 +155,15 @@ def book(
     return booking
 
 
-def _lock_booking(code: str) -> Booking:
+def _lock_booking(code: str, *, at_the_window: bool = False) -> Booking:
+    """The booking, locked. Not found: to the public one answer for a wrong code and a wrong
+    phone (codes cannot be probed); at the window, where no phone is asked, the code alone."""
     booking = (Booking.objects.select_for_update(of=("self",)).select_related("point__unit", "matter")
                .filter(code=(code or "").strip().upper()[:12]).first())
     if booking is None:
+        if at_the_window:
+            raise NotFound(_("No booking has the code %(code)s. Please check it."),
+                           code=(code or "").strip().upper()[:12])
         raise NotFound(_("We found no booking with this code and phone number. Please check both."))
     return booking
 
@@ -216,7 +221,7 @@ def reschedule_booking(*, actor: Actor, code: str, start: dt.datetime, phone: st
 def check_in(*, actor: Actor, code: str, window_id: int | None = None) -> Booking:
     """At the window, on the day: the requester has come."""
     with transaction.atomic():
-        booking = _lock_booking(code)
+        booking = _lock_booking(code, at_the_window=True)
         if not may_serve(actor, booking.point.unit):
             raise NotAllowed(_("You are not allowed to do this."))
         if booking.status != BookingStatus.BOOKED:
@@ -242,7 +247,7 @@ def record_outcome(*, actor: Actor, code: str, outcome: str, note: str = "") -> 
     note = clean_text(note, field="note", label=_("the note"), required=outcome != BookingStatus.SERVED,
                       max_length=500)
     with transaction.atomic():
-        booking = _lock_booking(code)
+        booking = _lock_booking(code, at_the_window=True)
         if not may_serve(actor, booking.point.unit):
             raise NotAllowed(_("You are not allowed to do this."))
         if booking.status != BookingStatus.CHECKED_IN:

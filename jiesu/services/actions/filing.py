@@ -104,6 +104,8 @@ def add_parties(*, actor: Actor, batch_id: int, parties: list[PartyInput]) -> li
     rows = []
     for i, p in enumerate(parties, start=1):
         try:
+            if not (p.phone or "").strip():  # else: "“” is not a valid phone number"
+                raise InvalidInput(_("Please fill in %(label)s."), field="phone", label=_("the phone number"))
             rows.append((clean_text(p.party, field="party", label=_("the party's name"), max_length=64),
                          normalise_phone(p.phone),
                          clean_text(p.address, field="address", label=_("the address"), required=False,

@@ -106,6 +106,13 @@
   });
 })();
 
+/* A button marked data-confirm asks first (what cannot be undone, outside htmx's hx-confirm:
+   the public pages); "Cancel" in the dialog sends nothing. */
+document.addEventListener("click", function (e) {
+  var button = e.target.closest && e.target.closest("[data-confirm]");
+  if (button && !window.confirm(button.getAttribute("data-confirm"))) e.preventDefault();
+});
+
 /* Forms marked data-once: one submission per page (the server's idempotency key covers the rest). */
 document.addEventListener("submit", function (e) {
   var form = e.target;
