@@ -158,6 +158,15 @@ def test_an_outreach_booking_entry_books_once_and_counts_in_the_figures(api, cit
     assert booking.code == created["booking"] and booking.channel == "outreach" and booking.phone == "13800000001"
     assert OutreachEntry.objects.get().booking == booking
     assert selectors.outreach_stats([event.pk])[event.pk].collected == 1
+    # Every collected entry is counted once: on the spot, booked, waiting for dispatch or dispatched.
+    with clock.frozen(at(f"{MONDAY} 08:10")):
+        api.call("POST", f"outreach-events/{event.pk}/entries", {"entries": [
+            {"client_id": str(uuid.uuid4()), "phone": "13811112222", "content": "村口路灯不亮。"},
+            {"client_id": str(uuid.uuid4()), "phone": "13833334444", "content": "低保怎么申请？", "request_type": "consult",
+             "solved_on_spot": True, "answer": "已现场讲解申请流程。"}]}, as_="outreach")
+    figures = selectors.outreach_stats([event.pk])[event.pk]
+    assert (figures.collected, figures.on_spot, figures.booked, figures.waiting, figures.dispatched) == (3, 1, 1, 1, 0)
+    assert figures.collected == figures.on_spot + figures.booked + figures.waiting + figures.dispatched
 
 
 def test_an_outreach_booking_for_a_full_slot_fails_alone_in_the_users_language(api, city, svc):

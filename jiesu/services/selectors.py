@@ -171,6 +171,9 @@ class OutreachStats:
     dispatched: int = 0
     solved_later: int = 0
     booked: int = 0
+    # Sent for dispatch and still at the centre (not yet with a unit): with on_spot, booked and
+    # dispatched it makes up what was collected, so that the event's figures add up.
+    waiting: int = 0
 
     @property
     def solved(self) -> int:
@@ -191,6 +194,7 @@ def outreach_stats(event_ids: list[int]) -> dict[int, OutreachStats]:
             collected=Count("entries"),
             on_spot=Count("entries", filter=Q(entries__outcome=EntryOutcome.SOLVED_ON_SPOT)),
             booked=Count("entries", filter=Q(entries__outcome=EntryOutcome.BOOKED)),
+            sent=Count("entries", filter=Q(entries__outcome=EntryOutcome.DISPATCHED)),
             dispatched=Count("entries", filter=Q(entries__outcome=EntryOutcome.DISPATCHED,
                                                  entries__order__state__in=handled)),
             solved_later=Count("entries", filter=Q(entries__outcome=EntryOutcome.DISPATCHED,
@@ -198,7 +202,8 @@ def outreach_stats(event_ids: list[int]) -> dict[int, OutreachStats]:
         )
     )
     for r in rows:
-        out[r["pk"]] = OutreachStats(r["collected"], r["on_spot"], r["dispatched"], r["solved_later"], r["booked"])
+        out[r["pk"]] = OutreachStats(r["collected"], r["on_spot"], r["dispatched"], r["solved_later"], r["booked"],
+                                     waiting=r["sent"] - r["dispatched"])
     return out
 
 
