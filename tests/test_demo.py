@@ -186,6 +186,14 @@ def test_demo_loads_a_city_with_every_role_and_state():
                      "answered", "referred", "declined", "merged", "absorbed", "closed"}, codes
     assert set(WorkOrder.objects.values_list("channel", flat=True)) >= {"hotline", "web", "app"}
 
+    # The public measures: a progress note names the milestone its percentage has reached (the
+    # list showed "完成进度50%：全部完成").
+    from jiesu.insight.models import MeasureUpdate
+
+    notes = list(MeasureUpdate.objects.values_list("percent", "evidence"))
+    assert notes and any("完成一半" in e for _p, e in notes)
+    assert all(p == 100 for p, e in notes if "全部完成" in e), [n for n in notes if "全部完成" in n[1]]
+
 
 @pytest.mark.django_db(transaction=True)  # flush truncates: PostgreSQL refuses inside a transaction
 def test_same_seed_and_anchor_give_the_same_city():
@@ -256,3 +264,4 @@ def test_the_demo_catalogues_keywords_name_the_category_a_call_taker_would(text,
     rows = [r for r in csv.DictReader(line for line in data.splitlines() if not line.startswith("#"))]
     leaves = [(r["code"], r["name"], r["keywords"]) for r in rows if r["keywords"]]
     assert KeywordCategoryClassifier(leaves).predict(text).label == code
+

@@ -88,7 +88,8 @@ def _measures(anchor: dt.datetime, units: dict[str, Unit], districts: dict[str, 
         for k, p in enumerate(dict.fromkeys(steps)):
             updates.append(MeasureUpdate(
                 measure=m, at=anchor - dt.timedelta(days=45 - 20 * k, hours=-9), percent=p,
-                evidence=f"完成进度{p}%：{ms[min(k, len(ms) - 1)][0]}。", links="", author=None,
+                # the milestone this percentage has reached (50 %: the half, not "全部完成")
+                evidence=f"完成进度{p}%：{ms[min(len(ms) - 1, p * (len(ms) - 1) // 100)][0]}。", links="", author=None,
             ))
     Milestone.objects.bulk_create(milestones)
     MeasureUpdate.objects.bulk_create(updates)
