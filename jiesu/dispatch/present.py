@@ -69,26 +69,28 @@ class Panel:
     rule_label: str = ""
 
 
-def _category_names() -> dict[str, tuple[str, tuple[str, ...]]]:
-    """code → (English name, else the Chinese one; the codes from the top category down), kept
-    with the catalogue as the desk's pick lists are: no query per panel."""
+def _categories() -> dict[str, tuple[str, str, tuple[str, ...]]]:
+    """code → (name, English name, the codes from the top category down), kept with the
+    catalogue as the desk's pick lists are: no query per panel."""
     from jiesu.catalogue.models import Category
     from jiesu.dispatch.runtime import kept_with_catalogue
 
-    def load() -> dict[str, tuple[str, tuple[str, ...]]]:
-        rows = list(Category.objects.values_list("code", "name", "name_en", "path"))
-        return {code: (en or name, tuple(path.split("/"))) for code, name, en, path in rows}
+    def load() -> dict[str, tuple[str, str, tuple[str, ...]]]:
+        rows = Category.objects.values_list("code", "name", "name_en", "path")
+        return {code: (name, en, tuple(path.split("/"))) for code, name, en, path in rows}
 
-    return kept_with_catalogue(("category_names_en",), load)
+    return kept_with_catalogue(("categories_by_code",), load)
 
 
-def _in_english(code: str | None, chinese: list[str]) -> list[str]:
-    """A category's path as English names where the catalogue has them (the engine's are Chinese)."""
-    names = _category_names()
-    found = names.get(code or "")
+def _category_path(code: str | None, fallback: list[str]) -> list[str]:
+    """A category's path in the user's language, as the order page says it (``cat_name``): the
+    English name where the catalogue has one. The engine's own names are Chinese."""
+    cats = _categories()
+    found = cats.get(code or "")
     if not found:
-        return chinese
-    return [names[c][0] for c in found[1] if c in names] or chinese
+        return fallback
+    english = (get_language() or "").startswith("en")
+    return [(cats[c][1] if english and cats[c][1] else cats[c][0]) for c in found[2] if c in cats] or fallback
 
 
 def panel(result: dict[str, Any] | None) -> Panel | None:
@@ -129,15 +131,11 @@ def panel(result: dict[str, Any] | None) -> Panel | None:
         p.fill_area = (street or district or {}).get("code", "")
     if cat.get("code") and cat.get("source") != "given":
         p.fill_category = cat["code"]
-    p.category_path = [str(n) for n in cat.get("path") or []]
+    p.category_path = _category_path(cat.get("code"), [str(n) for n in cat.get("path") or []])
     rule = (p.routing or {}).get("rule") or {}
-    p.rule_label = str(rule.get("label") or "")
-    if (get_language() or "").startswith("en"):
-        # The engine names categories in Chinese (its catalogue is the centre's); the panel says
-        # them as the order page does. Areas and units are proper names and stay as they are.
-        p.category_path = _in_english(cat.get("code"), p.category_path)
-        if rule:
-            what = " / ".join(_in_english(rule.get("category"), [str(rule.get("category_name") or "")]))
-            where = rule.get("area_name") or ("*" if rule.get("area") is None else rule.get("area"))
-            p.rule_label = f"{what} @ {where} → {(p.routing or {}).get('lead', {}).get('name', '')}"
+    if rule:
+        # From the rule's parts, not the engine's ready-made Chinese label (API and command line).
+        what = " / ".join(_category_path(rule.get("category"), [str(rule.get("category_name") or "")]))
+        where = rule.get("area_name") or ("*" if rule.get("area") is None else rule.get("area"))
+        p.rule_label = f"{what} @ {where} → {(p.routing or {}).get('lead', {}).get('name', '')}"
     return p
