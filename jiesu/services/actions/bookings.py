@@ -158,12 +158,12 @@ def book(
 def _lock_booking(code: str, *, at_the_window: bool = False) -> Booking:
     """The booking, locked. Not found: to the public one answer for a wrong code and a wrong
     phone (codes cannot be probed); at the window, where no phone is asked, the code alone."""
+    code = (code or "").strip().upper()[:12]
     booking = (Booking.objects.select_for_update(of=("self",)).select_related("point__unit", "matter")
-               .filter(code=(code or "").strip().upper()[:12]).first())
+               .filter(code=code).first())
     if booking is None:
         if at_the_window:
-            raise NotFound(_("No booking has the code %(code)s. Please check it."),
-                           code=(code or "").strip().upper()[:12])
+            raise NotFound(_("No booking has the code %(code)s. Please check it."), code=code)
         raise NotFound(_("We found no booking with this code and phone number. Please check both."))
     return booking
 
