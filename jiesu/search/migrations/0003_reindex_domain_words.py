@@ -14,32 +14,22 @@ deployment's ``migrate``: the migration then only says so.
 from django.db import migrations
 
 LIMIT = 200_000
-BATCH = 2000
 
 
 def reindex(apps, schema_editor):
-    from jiesu.search import tokens
+    # The service itself (jiesu.search.services.rebuild), not a copy of its loop: it reads only
+    # an order's id, title, content and address and writes (order, words) rows, columns that this
+    # migration's state already has; it also optimises the FTS5 index or ANALYZEs the tsvector.
+    from jiesu.search import services
 
-    WorkOrder = apps.get_model("orders", "WorkOrder")
     OrderText = apps.get_model("search", "OrderText")
-    db = schema_editor.connection.alias
-    if OrderText.objects.using(db).count() > LIMIT:
+    if OrderText.objects.using(schema_editor.connection.alias).count() > LIMIT:
         print(
             "\n  search: documents gained words (jiesu.search.tokens); run `jiesu reindex_search` to "
             "index the existing orders again (until then they are found as before)."
         )
         return
-    last = 0
-    while rows := list(
-        WorkOrder.objects.using(db).filter(pk__gt=last).order_by("pk").values_list("pk", "title", "content", "address")[:BATCH]
-    ):
-        OrderText.objects.using(db).filter(order_id__in=[r[0] for r in rows]).delete()
-        OrderText.objects.using(db).bulk_create(
-            [OrderText(order_id=pk, words=tokens.document(t, c, a)) for pk, t, c, a in rows]
-        )
-        last = rows[-1][0]
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("ANALYZE search_ordertext")  # the plans read the words' statistics
+    services.rebuild()
 
 
 class Migration(migrations.Migration):
